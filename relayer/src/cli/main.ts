@@ -1,0 +1,52 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+/** A sub-command of the `hemi-fabric` CLI. */
+export interface Command {
+  name: string;
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** Every sub-command, in the order help lists them. Add new commands here. */
+const commands: Command[] = [];
+
+function packageVersion(): string {
+  const pkgPath = path.join(__dirname, "..", "..", "..", "package.json");
+  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { version: string };
+  return pkg.version;
+}
+
+function help(): string {
+  const lines = [
+    `hemi-fabric ${packageVersion()}: a Bitcoin-secured EVM toolkit (light client, hVM, tunnel, PoP, relayer)`,
+    "",
+    "Usage: npx hemi-fabric <command> [options]",
+    "",
+    "Commands:",
+    ...commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
+    `  ${"help".padEnd(12)} show this help`,
+    `  ${"version".padEnd(12)} print the version`,
+  ];
+  return lines.join("\n");
+}
+
+/** Runs the CLI with the given arguments and resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    console.log(help());
+    return 0;
+  }
+  if (name === "version" || name === "--version" || name === "-v") {
+    console.log(packageVersion());
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    console.error(`hemi-fabric: unknown command "${name}"\n`);
+    console.error(help());
+    return 2;
+  }
+  return command.run(rest);
+}
