@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { deployCommand } from "./commands/deploy";
+import { relayerCommand } from "./commands/relayer";
 
 /** A sub-command of the `hemi-fabric` CLI. */
 export interface Command {
@@ -9,7 +11,7 @@ export interface Command {
 }
 
 /** Every sub-command, in the order help lists them. Add new commands here. */
-const commands: Command[] = [];
+const commands: Command[] = [relayerCommand, deployCommand];
 
 function packageVersion(): string {
   const pkgPath = path.join(__dirname, "..", "..", "..", "package.json");

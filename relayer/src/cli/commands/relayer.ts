@@ -1,0 +1,59 @@
+import { ConfigError, loadConfig } from "../../config/load";
+import { createLogger, errorMessage } from "../../core/logger";
+import { RetryExhaustedError } from "../../core/retry";
+import { parseRoles, startRelayer } from "../../relayer";
+import type { Command } from "../main";
+import { parseOptions } from "./args";
+
+/** `hemi-fabric relayer --roles headers[,...] [--config file.json]`. */
+export const relayerCommand: Command = {
+  name: "relayer",
+  summary: "run the relayer: --roles headers[,...] [--config file.json] (settings from env, see README)",
+  async run(args: string[]): Promise<number> {
+    let opts: Map<string, string>;
+    let cfg;
+    let roles;
+    try {
+      opts = parseOptions(args, ["roles", "config"]);
+      cfg = loadConfig({ configFile: opts.get("config") });
+      roles = parseRoles(opts.get("roles"));
+    } catch (err) {
+      console.error(`hemi-fabric relayer: ${errorMessage(err)}`);
+      return 2;
+    }
+    const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT, name: "relayer" });
+    process.on("unhandledRejection", (reason) => {
+      log.fatal({ err: errorMessage(reason) }, "unhandled rejection; exiting");
+      process.exit(1);
+    });
+    let relayer;
+    try {
+      relayer = await startRelayer(cfg, roles, log);
+    } catch (err) {
+      const kind =
+        err instanceof ConfigError ? "configuration" : err instanceof RetryExhaustedError ? "connection" : "start-up";
+      log.fatal({ err: errorMessage(err) }, `relayer cannot start (${kind} error)`);
+      return err instanceof ConfigError ? 2 : 1;
+    }
+    return new Promise<number>((resolve) => {
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        signals++;
+        if (signals > 1) {
+          log.warn({ signal }, "second signal: exiting without waiting");
+          process.exit(130);
+        }
+        log.info({ signal }, "shutdown requested");
+        relayer
+          .stop()
+          .then(() => resolve(0))
+          .catch((err: unknown) => {
+            log.error({ err: errorMessage(err) }, "error during shutdown");
+            resolve(1);
+          });
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+    });
+  },
+};

@@ -1,0 +1,82 @@
+import { z } from "zod";
+
+/** Accepts a string of digits (environment variables are strings) or a number; yields an integer. */
+function intField(min: number, max: number = Number.MAX_SAFE_INTEGER) {
+  return z.coerce.number().int().min(min).max(max);
+}
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), { message: "must be an http:// or https:// URL" });
+
+const redisUrl = z
+  .string()
+  .url()
+  .refine((u) => /^rediss?:\/\//.test(u), { message: "must be a redis:// or rediss:// URL" });
+
+const privateKey = z
+  .string()
+  .regex(/^(0x)?[0-9a-fA-F]{64}$/, { message: "must be 32 bytes of hex (64 hex digits, optional 0x)" });
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, { message: "must be a 0x-prefixed 20-byte address" });
+
+/**
+ * Every setting of the relayer and of `deploy`, named exactly as its environment variable.
+ * A config file (JSON) uses the same names; environment variables win over the file.
+ */
+const configShape = z.object({
+  EVM_RPC_URL: httpUrl.default("http://127.0.0.1:8545"),
+  BITCOIN_RPC_URL: httpUrl.describe("bitcoind JSON-RPC URL with credentials, e.g. http://user:pass@127.0.0.1:18443"),
+  BITCOIN_RPC_COOKIE_FILE: z.string().min(1).optional(),
+  BITCOIN_RPC_TIMEOUT_MS: intField(100).default(15_000),
+  REDIS_URL: redisUrl.optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/, { message: "may hold only letters, digits, ':', '_' and '-'" })
+    .optional(),
+  RELAYER_PRIVATE_KEY: privateKey.optional(),
+  RELAYER_KEYSTORE: z.string().min(1).optional(),
+  RELAYER_KEYSTORE_PASSWORD: z.string().optional(),
+  DEPLOYMENTS_DIR: z.string().min(1).default("deployments"),
+  DEPLOYMENT_FILE: z.string().min(1).optional(),
+  LIGHT_CLIENT_ADDRESS: address.optional(),
+  HEADERS_BATCH_SIZE: intField(1, 2_000).default(200),
+  HEADERS_MAX_BATCH_GAS: intField(100_000).default(12_000_000),
+  HEADERS_GAS_PER_HEADER: intField(1_000).default(30_000),
+  BITCOIN_POLL_INTERVAL_MS: intField(50).default(2_000),
+  STARTUP_RETRIES: intField(0, 100).default(5),
+  STARTUP_RETRY_DELAY_MS: intField(10).default(1_000),
+  JOB_ATTEMPTS: intField(1, 1_000).default(10),
+  JOB_BACKOFF_MS: intField(10).default(1_000),
+  JOB_LOCK_MS: intField(1_000).default(30_000),
+  JOB_STALLED_INTERVAL_MS: intField(500).default(15_000),
+  LOCK_TTL_MS: intField(1_000).default(15_000),
+  SHUTDOWN_TIMEOUT_MS: intField(100).default(30_000),
+  TX_RECEIPT_TIMEOUT_MS: intField(500).default(60_000),
+  TX_FEE_BUMP_PERCENT: intField(10, 1_000).default(20),
+  TX_MAX_REPLACEMENTS: intField(0, 100).default(5),
+  TX_MAX_FEE_GWEI: z.coerce.number().positive().default(500),
+  METRICS_PORT: intField(0, 65_535).default(9464),
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
+  DEPLOY_ANCHOR_HEIGHT: intField(0).optional(),
+  DEPLOY_ANCHOR_MARGIN: intField(0).default(6),
+});
+
+export const configSchema = configShape
+  .refine((c) => c.RELAYER_KEYSTORE === undefined || c.RELAYER_KEYSTORE_PASSWORD !== undefined, {
+    message: "RELAYER_KEYSTORE_PASSWORD is required when RELAYER_KEYSTORE is set",
+    path: ["RELAYER_KEYSTORE_PASSWORD"],
+  })
+  .refine((c) => c.RELAYER_PRIVATE_KEY === undefined || c.RELAYER_KEYSTORE === undefined, {
+    message: "set RELAYER_PRIVATE_KEY or RELAYER_KEYSTORE, not both",
+    path: ["RELAYER_PRIVATE_KEY"],
+  });
+
+/** The validated configuration. */
+export type FabricConfig = z.infer<typeof configSchema>;
+
+/** Names of every setting, i.e. the environment variables that the schema reads. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(configShape.shape);

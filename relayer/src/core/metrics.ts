@@ -1,0 +1,93 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Something whose job counts can be read (a BullMQ Queue). */
+export interface CountableQueue {
+  readonly name: string;
+  getJobCounts(...types: string[]): Promise<Record<string, number>>;
+}
+
+const QUEUE_STATES = ["waiting", "active", "delayed", "failed", "completed", "prioritized", "waiting-children"];
+
+/** The relayer's Prometheus metrics, in a registry of their own. */
+export class RelayerMetrics {
+  readonly registry = new Registry();
+  private readonly queues: CountableQueue[] = [];
+
+  readonly queueJobs = new Gauge({
+    name: "hemi_fabric_queue_jobs",
+    help: "Jobs in each queue by state (read from Redis at scrape time)",
+    labelNames: ["queue", "state"] as const,
+    registers: [this.registry],
+    collect: async () => {
+      for (const q of this.queues) {
+        const counts = await q.getJobCounts(...QUEUE_STATES).catch(() => undefined);
+        if (counts === undefined) continue;
+        for (const state of QUEUE_STATES) this.queueJobs.set({ queue: q.name, state }, counts[state] ?? 0);
+      }
+    },
+  });
+  readonly jobsCompleted = new Counter({
+    name: "hemi_fabric_jobs_completed_total",
+    help: "Jobs completed by this process",
+    labelNames: ["queue"] as const,
+    registers: [this.registry],
+  });
+  readonly jobsFailed = new Counter({
+    name: "hemi_fabric_jobs_failed_total",
+    help: "Job attempts that failed in this process (final=true: no retry left or a permanent error)",
+    labelNames: ["queue", "final"] as const,
+    registers: [this.registry],
+  });
+  readonly lightClientLag = new Gauge({
+    name: "hemi_fabric_light_client_lag_blocks",
+    help: "Bitcoin node tip height minus the light client's best height",
+    registers: [this.registry],
+  });
+  readonly lightClientHeight = new Gauge({
+    name: "hemi_fabric_light_client_height",
+    help: "The light client's best Bitcoin height",
+    registers: [this.registry],
+  });
+  readonly bitcoinTipHeight = new Gauge({
+    name: "hemi_fabric_bitcoin_tip_height",
+    help: "The Bitcoin node's best height",
+    registers: [this.registry],
+  });
+  readonly gasUsed = new Counter({
+    name: "hemi_fabric_gas_used_total",
+    help: "Gas used by this process's mined transactions",
+    labelNames: ["role"] as const,
+    registers: [this.registry],
+  });
+  readonly gasCostWei = new Counter({
+    name: "hemi_fabric_gas_cost_wei_total",
+    help: "Fees paid by this process's mined transactions, in wei",
+    labelNames: ["role"] as const,
+    registers: [this.registry],
+  });
+  readonly transactions = new Counter({
+    name: "hemi_fabric_evm_transactions_total",
+    help: "EVM transactions by outcome (mined, reverted, replaced, skipped: already done on chain)",
+    labelNames: ["role", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly headersSubmitted = new Counter({
+    name: "hemi_fabric_headers_submitted_total",
+    help: "Bitcoin headers submitted to the light client by this process",
+    registers: [this.registry],
+  });
+  readonly reorgs = new Counter({
+    name: "hemi_fabric_bitcoin_reorgs_total",
+    help: "Bitcoin reorganisations detected (light client best not on the node's best chain)",
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "hemi_fabric_" });
+  }
+
+  /** Adds a queue whose depths are reported. */
+  watchQueue(queue: CountableQueue): void {
+    this.queues.push(queue);
+  }
+}

@@ -1,0 +1,99 @@
+import { ContractFactory, type Signer } from "ethers";
+import type { Logger } from "pino";
+import { displayToInternal } from "../bitcoin/byteOrder";
+import { loadArtifact } from "./artifacts";
+import type { Deployment } from "./deployment";
+
+/** What deploy reads from the Bitcoin node (BitcoinRpcClient provides it). */
+export interface DeployBitcoinSource {
+  call<T>(method: string, params?: unknown[]): Promise<T>;
+  getBlockCount(): Promise<number>;
+  getBlockHash(height: number): Promise<string>;
+  getBlockHeaderHex(hash: string): Promise<string>;
+  getBlockHeader(hash: string): Promise<{ time: number }>;
+}
+
+export type BitcoinNetworkName = "mainnet" | "testnet" | "regtest";
+
+/** The light client's `Network` enum values, as DESIGN.md fixes them. */
+export const NETWORK_ENUM: Record<BitcoinNetworkName, number> = { mainnet: 0, testnet: 1, regtest: 2 };
+
+/** Maps bitcoind's getblockchaininfo `chain` to the light client's network. */
+export function networkOfChain(chain: string): BitcoinNetworkName {
+  switch (chain) {
+    case "main":
+      return "mainnet";
+    case "test":
+    case "testnet4":
+      return "testnet";
+    case "regtest":
+      return "regtest";
+    default:
+      throw new Error(
+        `Bitcoin chain "${chain}" is not supported by BitcoinLightClient (main, test, testnet4, regtest)`,
+      );
+  }
+}
+
+export interface DeployOptions {
+  signer: Signer;
+  bitcoin: DeployBitcoinSource;
+  /** Anchor at this height; default: the node's tip minus `anchorMargin`. */
+  anchorHeight?: number;
+  anchorMargin: number;
+  log?: Logger;
+}
+
+/** Reads the anchor checkpoint (header, height, epoch start time, network) from the Bitcoin node. */
+export async function readAnchor(
+  bitcoin: DeployBitcoinSource,
+  anchorHeight: number | undefined,
+  anchorMargin: number,
+): Promise<Deployment["anchor"]> {
+  const info = await bitcoin.call<{ chain: string }>("getblockchaininfo");
+  const network = networkOfChain(info.chain);
+  const tip = await bitcoin.getBlockCount();
+  const height = anchorHeight ?? Math.max(0, tip - anchorMargin);
+  if (height > tip) throw new Error(`DEPLOY_ANCHOR_HEIGHT ${height} is above the Bitcoin node's tip ${tip}`);
+  const hash = await bitcoin.getBlockHash(height);
+  const header = (await bitcoin.getBlockHeaderHex(hash)).toLowerCase();
+  const epochStart = height - (height % 2016);
+  const epochStartTimestamp = (await bitcoin.getBlockHeader(await bitcoin.getBlockHash(epochStart))).time;
+  return { height, hash, header, epochStartTimestamp, network };
+}
+
+/**
+ * Deploys the contracts that exist so far (BitcoinLightClient, anchored at a checkpoint read from the Bitcoin
+ * node) and returns the deployment record that `writeDeployment` stores as deployments/<chainId>.json.
+ */
+export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
+  const provider = opts.signer.provider;
+  if (provider === null) throw new Error("the deploy signer has no provider");
+  const { chainId } = await provider.getNetwork();
+  const anchor = await readAnchor(opts.bitcoin, opts.anchorHeight, opts.anchorMargin);
+  opts.log?.info({ chainId: Number(chainId), anchor: { height: anchor.height, hash: anchor.hash } }, "deploying");
+
+  const artifact = loadArtifact("BitcoinLightClient");
+  const factory = new ContractFactory(artifact.abi, artifact.bytecode, opts.signer);
+  const lc = await factory.deploy(
+    "0x" + anchor.header,
+    anchor.height,
+    anchor.epochStartTimestamp,
+    NETWORK_ENUM[anchor.network],
+  );
+  const receipt = await lc.deploymentTransaction()?.wait();
+  const address = await lc.getAddress();
+  const [bestHash] = (await lc.getFunction("bestBlock").staticCall()) as [string, bigint];
+  if (bestHash !== displayToInternal(anchor.hash)) {
+    throw new Error(`deployed light client reports best ${bestHash}, expected the anchor ${anchor.hash}`);
+  }
+  opts.log?.info({ address, gasUsed: receipt?.gasUsed.toString() }, "BitcoinLightClient deployed");
+  return {
+    chainId: Number(chainId),
+    contracts: { BitcoinLightClient: address },
+    anchor,
+    deployer: await opts.signer.getAddress(),
+    blockNumber: receipt?.blockNumber,
+    deployedAt: new Date().toISOString(),
+  };
+}
