@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {BitcoinHash} from "./BitcoinHash.sol";
+import {BitcoinHeader} from "./BitcoinHeader.sol";
+import {BitcoinMerkle} from "./BitcoinMerkle.sol";
+import {BitcoinTx} from "./BitcoinTx.sol";
+
+/// @title BitcoinLightClient
+/// @notice A Bitcoin header chain verified on-chain: proof of work, the network's difficulty rules, fork choice
+///         by cumulative chain work, and SPV transaction proofs against the canonical chain.
+/// @dev Anchored at a trusted checkpoint. Anyone may submit headers: proof of work is the security.
+///
+///      Storage is one slot per canonical header (its hash, by height). Everything else a child header needs to
+///      be checked against a canonical parent is derived: on Mainnet and Regtest every block of a difficulty
+///      epoch carries the same nBits, so one record per epoch (work before it, nBits, first and last timestamps)
+///      gives any canonical block's chain work; Testnet, where minimum-difficulty blocks break that, also keeps
+///      a per-height record. Headers off the canonical chain ("forks") are stored in full, keyed by hash.
+///
+///      Not checked (documented limits): the median-time-past and future-time rules, and version bits.
+contract BitcoinLightClient {
+    /// @notice The Bitcoin network whose rules the client applies.
+    enum Network {
+        Mainnet,
+        Testnet,
+        Regtest
+    }
+
+    /// @notice An SPV proof that a transaction is in a canonical block.
+    struct TxProof {
+        bytes rawTx; // non-witness serialization (what the txid commits to)
+        uint32 blockHeight;
+        bytes blockHeader; // 80 bytes; its hash must be canonical at blockHeight
+        uint256 txIndex; // position in the block
+        bytes merkleProof; // 32-byte siblings, leaf to root, concatenated
+    }
+
+    /// @notice The canonical tip, packed in one slot (its hash is the canonical hash at `height`).
+    struct Tip {
+        uint128 work; // cumulative chain work since (and including) the anchor
+        uint32 height;
+        uint32 time;
+        uint32 bits;
+        uint32 epochBits; // nBits of the first block of the tip's epoch (Testnet's "last normal" bits)
+    }
+
+    /// @notice One record per difficulty epoch of the canonical chain.
+    struct Epoch {
+        uint128 workBefore; // cumulative work before the epoch's first known block
+        uint32 bits; // nBits of the epoch's first block
+        uint32 startTime; // timestamp of the epoch's first block
+        uint32 lastTime; // timestamp of the epoch's last block, once it is canonical
+    }
+
+    /// @notice Per-height record kept on Testnet only.
+    struct BlockMeta {
+        uint128 work;
+        uint32 time;
+        uint32 bits;
+    }
+
+    /// @notice A header stored off the canonical chain (or that was, when submitted).
+    struct ForkBlock {
+        bytes32 prevHash;
+        uint128 work;
+        uint32 height;
+        uint32 time;
+        uint32 bits;
+        uint32 epochBits;
+        uint32 epochStartTime;
+    }
+
+    /// @dev Everything needed to check a child header, in memory.
+    struct Ctx {
+        bytes32 hash;
+        bytes32 prevHash;
+        uint256 work;
+        uint32 height;
+        uint32 time;
+        uint32 bits;
+        uint32 epochBits;
+        uint32 epochStartTime;
+    }
+
+    /// @dev The decoded target and block work of one nBits value.
+    struct Difficulty {
+        uint32 bits;
+        uint256 target;
+        uint256 work;
+    }
+
+    /// @notice How far below the tip a fork's parent is searched for among canonical headers.
+    uint256 public constant MAX_FORK_SEARCH = 4032;
+    /// @dev Testnet's minimum-difficulty rule: a block more than 20 minutes after its parent may use the limit.
+    uint256 private constant TESTNET_MIN_DIFFICULTY_GAP = 20 minutes;
+    /// @dev Storage base of the canonical hashes: slot HASHES_SLOT + height.
+    uint256 private constant HASHES_SLOT = uint256(keccak256("hemi-fabric.BitcoinLightClient.hashes")) - 1;
+
+    /// @notice The network whose consensus rules apply.
+    Network public immutable network;
+    /// @notice Height of the trusted anchor header; nothing below it is known.
+    uint32 public immutable anchorHeight;
+    /// @notice The network's proof-of-work limit.
+    uint256 public immutable powLimit;
+
+    Tip private _tip;
+    mapping(uint256 epoch => Epoch) private _epochs;
+    mapping(uint256 height => BlockMeta) private _meta;
+    mapping(bytes32 blockHash => ForkBlock) private _forks;
+
+    /// @notice Headers were stored, canonical or not.
+    event HeadersAdded(bytes32 firstHash, uint32 firstHeight, uint32 count);
+    /// @notice The canonical tip changed.
+    event NewBestBlock(bytes32 hash, uint32 height);
+    /// @notice A heavier branch replaced part of the canonical chain; `forkHeight` is the last common block.
+    event Reorg(bytes32 oldBest, bytes32 newBest, uint32 forkHeight);
+
+    /// @notice Submitted header bytes are empty or not a whole number of 80-byte headers.
+    error InvalidHeadersLength(uint256 length);
+    /// @notice The first header's parent is neither canonical (within MAX_FORK_SEARCH of the tip) nor a stored fork.
+    error UnknownParent(bytes32 prevHash);
+    /// @notice Header `index` of the batch does not name the previous header as its parent.
+    error HeaderDoesNotLink(uint256 index, bytes32 expectedPrevHash, bytes32 prevHash);
+    /// @notice The header's nBits is not what the difficulty rules require at that height.
+    error UnexpectedBits(uint32 height, uint32 expected, uint32 actual);
+    /// @notice The header is already stored (canonical or as a fork).
+    error HeaderAlreadyKnown(bytes32 blockHash, uint32 height);
+    /// @notice The epoch start timestamp does not fit the anchor.
+    error InvalidEpochStart(uint32 epochStartTimestamp, uint32 anchorTimestamp);
+    /// @notice A Testnet anchor at minimum difficulty in mid-epoch does not reveal the epoch's difficulty.
+    error AmbiguousTestnetAnchor(uint32 bits);
+    /// @notice Cumulative work no longer fits the packed storage (only possible with absurd anchors).
+    error ChainWorkOverflow(uint256 work);
+    /// @notice A 64-byte transaction could be an inner merkle node in disguise; it is never accepted.
+    error RawTxIs64Bytes();
+    /// @notice The proof's block is not canonical at the given height.
+    error BlockNotCanonical(bytes32 blockHash, uint32 height);
+    /// @notice The block has fewer confirmations than required.
+    error InsufficientConfirmations(uint32 confirmations, uint32 required);
+    /// @notice The merkle path does not lead from the transaction to the header's merkle root.
+    error MerkleRootMismatch(bytes32 computedRoot, bytes32 merkleRoot);
+
+    /// @notice Anchors the client at a trusted header.
+    /// @param anchorHeader The raw 80-byte anchor header; its own proof of work is checked.
+    /// @param anchorHeight_ Its height.
+    /// @param epochStartTimestamp Timestamp of the first block of the anchor's difficulty epoch
+    ///        (height - height % 2016), needed to check the first retarget.
+    /// @param network_ Mainnet, Testnet or Regtest rules.
+    constructor(bytes memory anchorHeader, uint32 anchorHeight_, uint32 epochStartTimestamp, Network network_) {
+        BitcoinHeader.Header memory h = BitcoinHeader.parse(anchorHeader);
+        uint256 limit = network_ == Network.Regtest ? BitcoinHeader.POW_LIMIT_REGTEST : BitcoinHeader.POW_LIMIT_MAINNET;
+        uint256 target = BitcoinHeader.targetFromBits(h.bits, limit);
+        BitcoinHeader.checkProofOfWork(h.hash, target);
+        if (
+            epochStartTimestamp > h.timestamp ||
+            (anchorHeight_ % BitcoinHeader.RETARGET_INTERVAL == 0 && epochStartTimestamp != h.timestamp)
+        ) revert InvalidEpochStart(epochStartTimestamp, h.timestamp);
+        if (
+            network_ == Network.Testnet &&
+            h.bits == BitcoinHeader.POW_LIMIT_BITS_MAINNET &&
+            anchorHeight_ % BitcoinHeader.RETARGET_INTERVAL != 0
+        ) revert AmbiguousTestnetAnchor(h.bits);
+
+        network = network_;
+        anchorHeight = anchorHeight_;
+        powLimit = limit;
+
+        uint256 work = BitcoinHeader.workFromTarget(target);
+        _setHash(anchorHeight_, h.hash);
+        _tip = Tip({work: _toWork128(work), height: anchorHeight_, time: h.timestamp, bits: h.bits, epochBits: h.bits});
+        _epochs[anchorHeight_ / BitcoinHeader.RETARGET_INTERVAL] = Epoch({
+            workBefore: 0,
+            bits: h.bits,
+            startTime: epochStartTimestamp,
+            lastTime: anchorHeight_ % BitcoinHeader.RETARGET_INTERVAL == BitcoinHeader.RETARGET_INTERVAL - 1
+                ? h.timestamp
+                : 0
+        });
+        if (network_ == Network.Testnet) {
+            _meta[anchorHeight_] = BlockMeta({work: uint128(work), time: h.timestamp, bits: h.bits});
+        }
+        emit NewBestBlock(h.hash, anchorHeight_);
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // Header submission
+    // ------------------------------------------------------------------------------------------------------
+
+    /// @notice Stores one or more concatenated 80-byte headers. Each must link to its predecessor, the first to
+    ///         a stored header (the tip, a canonical header at most MAX_FORK_SEARCH below it, or a stored fork).
+    ///         A branch heavier than the canonical chain becomes canonical.
+    /// @param headers Concatenated raw headers, parent first.
+    function submitHeaders(bytes calldata headers) external {
+        uint256 len = headers.length;
+        if (len == 0 || len % BitcoinHeader.HEADER_LENGTH != 0) revert InvalidHeadersLength(len);
+        uint256 count = len / BitcoinHeader.HEADER_LENGTH;
+
+        Tip memory tip = _tip;
+        bytes32 tipHash = _hashAt(tip.height);
+        bytes32 firstPrev;
+        assembly {
+            firstPrev := calldataload(add(headers.offset, 4))
+        }
+        if (firstPrev == tipHash) {
+            _extendTip(headers, count, tip, tipHash);
+        } else {
+            _addFork(headers, count, tip, tipHash, firstPrev);
+        }
+    }
+
+    /// @dev Appends headers to the canonical tip: one new storage slot per header. Runs of headers inside a
+    ///      Mainnet/Regtest epoch (same nBits, no epoch bookkeeping) take a tight assembly path; epoch boundaries
+    ///      and every Testnet header take the general path.
+    function _extendTip(bytes calldata headers, uint256 count, Tip memory tip, bytes32 tipHash) private {
+        Ctx memory c = Ctx({
+            hash: tipHash,
+            prevHash: bytes32(0),
+            work: tip.work,
+            height: tip.height,
+            time: tip.time,
+            bits: tip.bits,
+            epochBits: tip.epochBits,
+            epochStartTime: _epochs[tip.height / BitcoinHeader.RETARGET_INTERVAL].startTime
+        });
+        Difficulty memory d;
+        bool testnet = network == Network.Testnet;
+        uint256 i = 0;
+        while (i < count) {
+            uint256 pos = (uint256(c.height) + 1) % BitcoinHeader.RETARGET_INTERVAL;
+            if (testnet || pos == 0 || pos == BitcoinHeader.RETARGET_INTERVAL - 1) {
+                _advance(c, d, headers, i, i * BitcoinHeader.HEADER_LENGTH);
+                _writeCanonical(c, d.work, testnet);
+                ++i;
+                continue;
+            }
+            if (d.bits != c.bits || d.target == 0) {
+                d.target = BitcoinHeader.targetFromBits(c.bits, powLimit);
+                d.work = BitcoinHeader.workFromTarget(d.target);
+                d.bits = c.bits;
+            }
+            uint256 n = count - i;
+            uint256 room = BitcoinHeader.RETARGET_INTERVAL - 1 - pos;
+            if (n > room) n = room;
+            _fastRun(c, d, headers, i, n);
+            i += n;
+        }
+        _tip = Tip({work: _toWork128(c.work), height: c.height, time: c.time, bits: c.bits, epochBits: c.epochBits});
+        emit HeadersAdded(_hashAt(tip.height + 1), tip.height + 1, uint32(count));
+        emit NewBestBlock(c.hash, c.height);
+    }
+
+    /// @dev Appends headers `start .. start + n - 1`, all inside one epoch and carrying the parent's nBits
+    ///      (Mainnet/Regtest): link, nBits, proof of work, one SSTORE each.
+    function _fastRun(Ctx memory c, Difficulty memory d, bytes calldata headers, uint256 start, uint256 n) private {
+        bytes32 prev = c.hash;
+        uint256 height = c.height;
+        uint256 target = d.target;
+        uint256 rawBits = BitcoinHeader.swap32(c.bits); // nBits as its 4 raw bytes read big-endian
+        uint256 base = HASHES_SLOT;
+        uint256 failure; // 0 ok, 1 link, 2 bits, 3 proof of work
+        uint256 off;
+        uint256 end;
+        assembly {
+            let ptr := mload(0x40)
+            off := add(headers.offset, mul(start, 80))
+            end := add(off, mul(n, 80))
+            for {} lt(off, end) {} {
+                if iszero(eq(calldataload(add(off, 4)), prev)) {
+                    failure := 1
+                    break
+                }
+                if iszero(eq(shr(224, calldataload(add(off, 72))), rawBits)) {
+                    failure := 2
+                    break
+                }
+                calldatacopy(ptr, off, 80)
+                if iszero(staticcall(gas(), 0x02, ptr, 80, ptr, 0x20)) {
+                    revert(0, 0)
+                }
+                if iszero(staticcall(gas(), 0x02, ptr, 0x20, ptr, 0x20)) {
+                    revert(0, 0)
+                }
+                let h := mload(ptr)
+                // The hash as a number is its bytes reversed.
+                let v := or(
+                    and(shr(8, h), 0x00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF),
+                    shl(8, and(h, 0x00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF))
+                )
+                v := or(
+                    and(shr(16, v), 0x0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF),
+                    shl(16, and(v, 0x0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF))
+                )
+                v := or(
+                    and(shr(32, v), 0x00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF),
+                    shl(32, and(v, 0x00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF))
+                )
+                v := or(
+                    and(shr(64, v), 0x0000000000000000FFFFFFFFFFFFFFFF0000000000000000FFFFFFFFFFFFFFFF),
+                    shl(64, and(v, 0x0000000000000000FFFFFFFFFFFFFFFF0000000000000000FFFFFFFFFFFFFFFF))
+                )
+                v := or(shr(128, v), shl(128, v))
+                if gt(v, target) {
+                    failure := 3
+                    break
+                }
+                height := add(height, 1)
+                sstore(add(base, height), h)
+                prev := h
+                off := add(off, 80)
+            }
+        }
+        if (failure != 0) {
+            // Re-run the failing header through the general checks for a precise error.
+            uint256 index = (off - start * 80 - _headersOffset(headers)) / 80 + start;
+            c.hash = prev;
+            c.height = uint32(height);
+            _advance(c, d, headers, index, index * BitcoinHeader.HEADER_LENGTH);
+            assert(false); // unreachable: _advance reverts for the same defect
+        }
+        uint256 lastTimeWord;
+        assembly {
+            lastTimeWord := calldataload(add(sub(off, 80), 68))
+        }
+        c.prevHash = bytes32(0); // not tracked on the canonical path (nothing reads it there)
+        c.hash = prev;
+        c.work += n * d.work;
+        c.height = uint32(height);
+        c.time = BitcoinHeader.swap32(uint32(lastTimeWord >> 224));
+    }
+
+    function _headersOffset(bytes calldata headers) private pure returns (uint256 o) {
+        assembly {
+            o := headers.offset
+        }
+    }
+
+    /// @dev Stores headers that branch off below the tip; reorganises when the branch becomes the heaviest.
+    function _addFork(
+        bytes calldata headers,
+        uint256 count,
+        Tip memory tip,
+        bytes32 tipHash,
+        bytes32 firstPrev
+    ) private {
+        Ctx memory c = _findParent(firstPrev, tip);
+        Ctx[] memory branch = new Ctx[](count);
+        Difficulty memory d;
+        for (uint256 i = 0; i < count; ++i) {
+            Ctx memory child = _copy(c);
+            _advance(child, d, headers, i, i * BitcoinHeader.HEADER_LENGTH);
+            if (_forks[child.hash].work != 0 || _isCanonical(child.hash, child.height, tip.height)) {
+                revert HeaderAlreadyKnown(child.hash, child.height);
+            }
+            _forks[child.hash] = ForkBlock({
+                prevHash: child.prevHash,
+                work: _toWork128(child.work),
+                height: child.height,
+                time: child.time,
+                bits: child.bits,
+                epochBits: child.epochBits,
+                epochStartTime: child.epochStartTime
+            });
+            branch[i] = child;
+            c = child;
+        }
+        emit HeadersAdded(branch[0].hash, branch[0].height, uint32(count));
+        if (c.work > tip.work) _reorganise(branch, tip, tipHash);
+    }
+
+    /// @dev Makes the branch ending at `branch[last]` canonical.
+    function _reorganise(Ctx[] memory branch, Tip memory oldTip, bytes32 oldTipHash) private {
+        // Walk from the batch's first parent back through stored forks to the canonical chain.
+        uint256 extra;
+        Ctx memory cur = branch[0];
+        while (true) {
+            bytes32 prev = cur.prevHash;
+            uint32 parentHeight = cur.height - 1;
+            if (_isCanonical(prev, parentHeight, oldTip.height)) break;
+            cur = _forkCtx(prev);
+            ++extra;
+        }
+        uint32 forkHeight = branch[0].height - 1 - uint32(extra);
+        // Apply the fork ancestors (oldest first), then the batch.
+        if (extra != 0) {
+            Ctx[] memory ancestors = new Ctx[](extra);
+            cur = branch[0];
+            for (uint256 k = extra; k > 0; --k) {
+                cur = _forkCtx(cur.prevHash);
+                ancestors[k - 1] = cur;
+            }
+            for (uint256 k = 0; k < extra; ++k) _applyCanonical(ancestors[k]);
+        }
+        for (uint256 k = 0; k < branch.length; ++k) _applyCanonical(branch[k]);
+
+        Ctx memory top = branch[branch.length - 1];
+        _tip = Tip({
+            work: _toWork128(top.work),
+            height: top.height,
+            time: top.time,
+            bits: top.bits,
+            epochBits: top.epochBits
+        });
+        emit Reorg(oldTipHash, top.hash, forkHeight);
+        emit NewBestBlock(top.hash, top.height);
+    }
+
+    /// @dev Writes a block of a branch becoming canonical (its work per block derived from its bits).
+    function _applyCanonical(Ctx memory c) private {
+        uint256 work = BitcoinHeader.workFromTarget(BitcoinHeader.targetFromBits(c.bits, powLimit));
+        _writeCanonical(c, work, network == Network.Testnet);
+    }
+
+    /// @dev Records `c` as the canonical block at its height, with its epoch (and Testnet) bookkeeping.
+    function _writeCanonical(Ctx memory c, uint256 blockWork, bool testnet) private {
+        uint32 height = c.height;
+        _setHash(height, c.hash);
+        if (testnet) _meta[height] = BlockMeta({work: _toWork128(c.work), time: c.time, bits: c.bits});
+        uint256 pos = height % BitcoinHeader.RETARGET_INTERVAL;
+        if (pos == 0) {
+            _epochs[height / BitcoinHeader.RETARGET_INTERVAL] = Epoch({
+                workBefore: _toWork128(c.work - blockWork),
+                bits: c.bits,
+                startTime: c.time,
+                lastTime: 0
+            });
+        } else if (pos == BitcoinHeader.RETARGET_INTERVAL - 1) {
+            _epochs[height / BitcoinHeader.RETARGET_INTERVAL].lastTime = c.time;
+        }
+    }
+
+    /// @dev Checks header `i` (at offset `p`) as the child of `c` and turns `c` into that child. `d` caches the
+    ///      target and work of the last nBits seen.
+    function _advance(Ctx memory c, Difficulty memory d, bytes calldata headers, uint256 i, uint256 p) private view {
+        (bytes32 prev, uint32 time, uint32 bits) = _fields(headers, p);
+        if (prev != c.hash) revert HeaderDoesNotLink(i, c.hash, prev);
+        if (bits != d.bits || d.target == 0) {
+            d.target = BitcoinHeader.targetFromBits(bits, powLimit);
+            d.work = BitcoinHeader.workFromTarget(d.target);
+            d.bits = bits;
+        }
+        uint32 height = c.height + 1;
+        bool newEpoch = height % BitcoinHeader.RETARGET_INTERVAL == 0;
+        uint32 expected = _expectedBits(c, newEpoch, time);
+        if (bits != expected) revert UnexpectedBits(height, expected, bits);
+        bytes32 blockHash = _hashHeader(headers, p);
+        BitcoinHeader.checkProofOfWork(blockHash, d.target);
+        c.prevHash = c.hash;
+        c.hash = blockHash;
+        c.work += d.work;
+        c.height = height;
+        c.time = time;
+        c.bits = bits;
+        if (newEpoch) {
+            c.epochBits = bits;
+            c.epochStartTime = time;
+        }
+    }
+
+    /// @dev The nBits a child of `parent` must carry.
+    function _expectedBits(Ctx memory parent, bool newEpoch, uint32 childTime) private view returns (uint32) {
+        Network net = network;
+        if (net == Network.Regtest) return parent.bits;
+        if (newEpoch) return BitcoinHeader.retarget(parent.bits, parent.epochStartTime, parent.time, powLimit);
+        if (net == Network.Testnet) {
+            return
+                uint256(childTime) > uint256(parent.time) + TESTNET_MIN_DIFFICULTY_GAP
+                    ? BitcoinHeader.POW_LIMIT_BITS_MAINNET
+                    : parent.epochBits;
+        }
+        return parent.bits;
+    }
+
+    /// @dev Finds the stored parent of a branch that does not extend the tip.
+    function _findParent(bytes32 prevHash, Tip memory tip) private view returns (Ctx memory) {
+        if (_forks[prevHash].work != 0) return _forkCtx(prevHash);
+        uint256 stop = tip.height > anchorHeight + MAX_FORK_SEARCH ? tip.height - MAX_FORK_SEARCH : anchorHeight;
+        for (uint256 h = tip.height; h > stop;) {
+            unchecked {
+                --h;
+            }
+            if (_hashAt(h) == prevHash) return _canonicalCtx(uint32(h), prevHash);
+        }
+        revert UnknownParent(prevHash);
+    }
+
+    /// @dev Context of a canonical block below the tip, derived from the epoch (or Testnet per-height) records.
+    function _canonicalCtx(uint32 height, bytes32 blockHash) private view returns (Ctx memory c) {
+        uint256 e = height / BitcoinHeader.RETARGET_INTERVAL;
+        Epoch memory ep = _epochs[e];
+        c.hash = blockHash;
+        c.height = height;
+        c.epochBits = ep.bits;
+        c.epochStartTime = ep.startTime;
+        if (network == Network.Testnet) {
+            BlockMeta memory m = _meta[height];
+            c.work = m.work;
+            c.time = m.time;
+            c.bits = m.bits;
+        } else {
+            uint256 first = e * BitcoinHeader.RETARGET_INTERVAL;
+            if (first < anchorHeight) first = anchorHeight;
+            uint256 blockWork = BitcoinHeader.workFromTarget(BitcoinHeader.targetFromBits(ep.bits, powLimit));
+            c.work = ep.workBefore + (height - first + 1) * blockWork;
+            c.bits = ep.bits;
+            // Only a child starting a new epoch needs its parent's time, and then the parent is the epoch's last.
+            c.time = height % BitcoinHeader.RETARGET_INTERVAL == BitcoinHeader.RETARGET_INTERVAL - 1 ? ep.lastTime : 0;
+        }
+    }
+
+    /// @dev Context of a stored fork block.
+    function _forkCtx(bytes32 blockHash) private view returns (Ctx memory c) {
+        ForkBlock storage f = _forks[blockHash];
+        c.hash = blockHash;
+        c.prevHash = f.prevHash;
+        c.work = f.work;
+        c.height = f.height;
+        c.time = f.time;
+        c.bits = f.bits;
+        c.epochBits = f.epochBits;
+        c.epochStartTime = f.epochStartTime;
+    }
+
+    function _copy(Ctx memory c) private pure returns (Ctx memory) {
+        return
+            Ctx({
+                hash: c.hash,
+                prevHash: c.prevHash,
+                work: c.work,
+                height: c.height,
+                time: c.time,
+                bits: c.bits,
+                epochBits: c.epochBits,
+                epochStartTime: c.epochStartTime
+            });
+    }
+
+    /// @dev Reads prevHash, timestamp and nBits of the header at offset `p`.
+    function _fields(bytes calldata headers, uint256 p) private pure returns (bytes32 prev, uint32 time, uint32 bits) {
+        uint256 w;
+        assembly {
+            let at := add(headers.offset, p)
+            prev := calldataload(add(at, 4))
+            w := calldataload(add(at, 68))
+        }
+        time = BitcoinHeader.swap32(uint32(w >> 224));
+        bits = BitcoinHeader.swap32(uint32(w >> 192));
+    }
+
+    /// @dev hash256 of the 80-byte header at offset `p`.
+    function _hashHeader(bytes calldata headers, uint256 p) private view returns (bytes32 digest) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, add(headers.offset, p), 80)
+            if iszero(staticcall(gas(), 0x02, ptr, 80, ptr, 0x20)) {
+                revert(0, 0)
+            }
+            if iszero(staticcall(gas(), 0x02, ptr, 0x20, ptr, 0x20)) {
+                revert(0, 0)
+            }
+            digest := mload(ptr)
+        }
+    }
+
+    function _toWork128(uint256 work) private pure returns (uint128) {
+        if (work > type(uint128).max) revert ChainWorkOverflow(work);
+        return uint128(work);
+    }
+
+    function _setHash(uint256 height, bytes32 blockHash) private {
+        uint256 slot = HASHES_SLOT + height;
+        assembly {
+            sstore(slot, blockHash)
+        }
+    }
+
+    function _hashAt(uint256 height) private view returns (bytes32 blockHash) {
+        uint256 slot = HASHES_SLOT + height;
+        assembly {
+            blockHash := sload(slot)
+        }
+    }
+
+    function _isCanonical(bytes32 blockHash, uint32 height, uint32 tipHeight) private view returns (bool) {
+        return height >= anchorHeight && height <= tipHeight && _hashAt(height) == blockHash;
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // Views
+    // ------------------------------------------------------------------------------------------------------
+
+    /// @notice The canonical tip.
+    /// @return hash Its hash (internal byte order).
+    /// @return height Its height.
+    function bestBlock() external view returns (bytes32 hash, uint32 height) {
+        height = _tip.height;
+        hash = _hashAt(height);
+    }
+
+    /// @notice Cumulative chain work of the canonical tip, counted from the anchor (inclusive).
+    function bestChainWork() external view returns (uint256) {
+        return _tip.work;
+    }
+
+    /// @notice The canonical block hash at `height` (internal byte order), or zero when unknown.
+    function blockHashAt(uint32 height) external view returns (bytes32) {
+        Tip memory tip = _tip;
+        if (height < anchorHeight || height > tip.height) return bytes32(0);
+        return _hashAt(height);
+    }
+
+    /// @notice Whether `blockHash` is the canonical block at `height`.
+    function isCanonical(bytes32 blockHash, uint32 height) external view returns (bool) {
+        return _isCanonical(blockHash, height, _tip.height);
+    }
+
+    /// @notice Confirmations of a block: 0 unless `blockHash` is canonical at `height`, else best height - height + 1.
+    function confirmations(bytes32 blockHash, uint32 height) external view returns (uint32) {
+        uint32 best = _tip.height;
+        if (!_isCanonical(blockHash, height, best)) return 0;
+        return best - height + 1;
+    }
+
+    /// @notice A stored fork block, or all zeros when `blockHash` was never stored as a fork.
+    function forkBlock(bytes32 blockHash) external view returns (ForkBlock memory) {
+        return _forks[blockHash];
+    }
+
+    /// @notice Verifies that a transaction is in a canonical block with at least `minConfirmations`.
+    /// @dev Rejects 64-byte transactions (inner-node forgery), malformed transactions, proofs whose length does not
+    ///      fit the index, duplicated-node positions, non-canonical blocks and under-confirmed blocks.
+    /// @param proof The raw transaction, its block header and height, index and merkle siblings.
+    /// @param minConfirmations Confirmations the block must have (1 = in the tip).
+    /// @return txid The transaction id (internal byte order).
+    function verifyTx(TxProof calldata proof, uint32 minConfirmations) external view returns (bytes32 txid) {
+        if (proof.rawTx.length == 64) revert RawTxIs64Bytes();
+        bytes memory rawTx = proof.rawTx;
+        BitcoinTx.validate(rawTx);
+        txid = BitcoinHash.hash256(rawTx);
+
+        bytes calldata header = proof.blockHeader;
+        if (header.length != BitcoinHeader.HEADER_LENGTH) revert BitcoinHeader.InvalidHeaderLength(header.length);
+        bytes32 blockHash = _hashHeader(header, 0);
+        uint32 height = proof.blockHeight;
+        uint32 best = _tip.height;
+        if (!_isCanonical(blockHash, height, best)) revert BlockNotCanonical(blockHash, height);
+        uint32 conf = best - height + 1;
+        if (conf < minConfirmations) revert InsufficientConfirmations(conf, minConfirmations);
+
+        bytes32 merkleRoot;
+        assembly {
+            merkleRoot := calldataload(add(header.offset, 36))
+        }
+        bytes32 root = BitcoinMerkle.computeRoot(txid, proof.merkleProof, proof.txIndex);
+        if (root != merkleRoot) revert MerkleRootMismatch(root, merkleRoot);
+    }
+}

@@ -1,0 +1,93 @@
+import { createHash } from "node:crypto";
+import { reverseHex } from "../../relayer/src/bitcoin/byteOrder";
+
+/** hash256 (double SHA-256) of raw bytes; result in internal byte order. */
+export function hash256(data: Uint8Array): Buffer {
+  return createHash("sha256").update(createHash("sha256").update(data).digest()).digest();
+}
+
+/** 0x-prefixed hex of bytes. */
+export function hex0x(data: Uint8Array): string {
+  return "0x" + Buffer.from(data).toString("hex");
+}
+
+/** A display-order hash (as the vectors and explorers show it) as the contracts' internal-order bytes32. */
+export function internal(displayHash: string): string {
+  return "0x" + reverseHex(displayHash);
+}
+
+/** Concatenates raw header hex strings (no 0x) into one 0x-prefixed calldata blob. */
+export function concatHeaders(headers: string[]): string {
+  return "0x" + headers.map((h) => h.replace(/^0x/, "")).join("");
+}
+
+/** Reads the little-endian timestamp of a raw header hex. */
+export function headerTime(headerHex: string): number {
+  return Buffer.from(headerHex.replace(/^0x/, ""), "hex").readUInt32LE(68);
+}
+
+/** Reads the little-endian nBits of a raw header hex. */
+export function headerBits(headerHex: string): number {
+  return Buffer.from(headerHex.replace(/^0x/, ""), "hex").readUInt32LE(72);
+}
+
+/** Flips one bit of byte `offset` of a raw header hex and returns the new hex (no 0x). */
+export function flipByte(headerHex: string, offset: number, mask = 0x01): string {
+  const b = Buffer.from(headerHex.replace(/^0x/, ""), "hex");
+  b[offset] ^= mask;
+  return b.toString("hex");
+}
+
+/** Bitcoin Core's regtest genesis header. */
+export const REGTEST_GENESIS = {
+  hash: "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
+  header:
+    "01000000" +
+    "0000000000000000000000000000000000000000000000000000000000000000" +
+    "3ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a" +
+    "dae5494d" +
+    "ffff7f20" +
+    "02000000",
+};
+
+export const REGTEST_TARGET = BigInt("0x7fffff") << BigInt(8 * (0x20 - 3));
+
+/** Builds a raw header and grinds the nonce until it meets the regtest target (real proof of work). */
+export function mineRegtestHeader(
+  prevHashInternal: Buffer,
+  merkleRootInternal: Buffer,
+  time: number,
+  bits = 0x207fffff,
+): Buffer {
+  const h = Buffer.alloc(80);
+  h.writeUInt32LE(0x20000000, 0);
+  prevHashInternal.copy(h, 4);
+  merkleRootInternal.copy(h, 36);
+  h.writeUInt32LE(time, 68);
+  h.writeUInt32LE(bits, 72);
+  const size = bits >>> 24;
+  const target = BigInt(bits & 0x7fffff) << BigInt(8 * (size - 3));
+  for (let nonce = 0; nonce < 0xffffffff; nonce++) {
+    h.writeUInt32LE(nonce, 76);
+    const hash = BigInt("0x" + Buffer.from(hash256(h)).reverse().toString("hex"));
+    if (hash <= target) return h;
+  }
+  throw new Error("no nonce found");
+}
+
+/** Merkle root and the proof (siblings leaf to root) for leaf `index` over internal-order leaves. */
+export function merkleProof(leaves: Buffer[], index: number): { root: Buffer; siblings: Buffer[] } {
+  if (leaves.length === 0) throw new Error("no leaves");
+  let level = leaves.slice();
+  let i = index;
+  const siblings: Buffer[] = [];
+  while (level.length > 1) {
+    if (level.length % 2 === 1) level.push(level[level.length - 1]);
+    siblings.push(level[i ^ 1]);
+    const next: Buffer[] = [];
+    for (let k = 0; k < level.length; k += 2) next.push(hash256(Buffer.concat([level[k], level[k + 1]])));
+    level = next;
+    i >>= 1;
+  }
+  return { root: level[0], siblings };
+}
