@@ -1,7 +1,8 @@
 import { ConfigError, loadConfig } from "../../config/load";
 import { createLogger, errorMessage } from "../../core/logger";
 import { RetryExhaustedError } from "../../core/retry";
-import { parseRoles, startRelayer } from "../../relayer";
+import { parseRoles } from "../../config/roles";
+import { startRelayer } from "../../relayer";
 import type { Command } from "../main";
 import { parseOptions } from "./args";
 
