@@ -49,12 +49,12 @@ library BitcoinScript {
         uint256 head = word >> 240; // first two bytes
         if (len == 25) {
             // 76 a9 14 <20> 88 ac
-            if ((word >> 232) == 0x76a914 && ((word >> 48) & 0xffff) == 0x88ac) {
+            if ((word >> 232) == 0x76a914 && ((word >> 56) & 0xffff) == 0x88ac) {
                 return (ScriptKind.P2PKH, _slice(script, 3, 20));
             }
         } else if (len == 23) {
             // a9 14 <20> 87
-            if (head == 0xa914 && ((word >> 64) & 0xff) == 0x87) return (ScriptKind.P2SH, _slice(script, 2, 20));
+            if (head == 0xa914 && ((word >> 72) & 0xff) == 0x87) return (ScriptKind.P2SH, _slice(script, 2, 20));
         } else if (len == 22) {
             // 00 14 <20>
             if (head == 0x0014) return (ScriptKind.P2WPKH, _slice(script, 2, 20));

@@ -69,7 +69,7 @@ library BitcoinTx {
         (uint256 nIn, uint256 off) = _inputsStart(rawTx, len);
         txn.version = _u32le(rawTx, 0);
         TxIn[] memory inputs = _allocInputs(nIn);
-        for (uint256 i; i < nIn; ) {
+        for (uint256 i; i < nIn;) {
             (inputs[i], off) = _readInput(rawTx, off, len);
             unchecked {
                 ++i;
@@ -78,7 +78,7 @@ library BitcoinTx {
         uint256 nOut;
         (nOut, off) = _outputsStart(rawTx, off, len);
         TxOut[] memory outputs = _allocOutputs(nOut);
-        for (uint256 i; i < nOut; ) {
+        for (uint256 i; i < nOut;) {
             (outputs[i], off) = _readOutput(rawTx, off, len);
             unchecked {
                 ++i;
@@ -100,14 +100,14 @@ library BitcoinTx {
         uint256 len = rawTx.length;
         uint256 off;
         (nIn, off) = _inputsStart(rawTx, len);
-        for (uint256 i; i < nIn; ) {
+        for (uint256 i; i < nIn;) {
             off = _skipInput(rawTx, off, len);
             unchecked {
                 ++i;
             }
         }
         (nOut, off) = _outputsStart(rawTx, off, len);
-        for (uint256 i; i < nOut; ) {
+        for (uint256 i; i < nOut;) {
             off = _skipOutput(rawTx, off, len);
             unchecked {
                 ++i;
@@ -150,7 +150,7 @@ library BitcoinTx {
         uint256 len = rawTx.length;
         (uint256 count, uint256 off) = _outputsStart(rawTx, _skipInputs(rawTx, len), len);
         if (index >= count) revert OutputIndexOutOfRange(index, count);
-        for (uint256 i; i < index; ) {
+        for (uint256 i; i < index;) {
             off = _skipOutput(rawTx, off, len);
             unchecked {
                 ++i;
@@ -171,7 +171,7 @@ library BitcoinTx {
         uint256 len = rawTx.length;
         (uint256 count, uint256 off) = _inputsStart(rawTx, len);
         if (index >= count) revert InputIndexOutOfRange(index, count);
-        for (uint256 i; i < index; ) {
+        for (uint256 i; i < index;) {
             off = _skipInput(rawTx, off, len);
             unchecked {
                 ++i;
@@ -219,7 +219,7 @@ library BitcoinTx {
     function _skipInputs(bytes memory b, uint256 len) private pure returns (uint256 off) {
         uint256 count;
         (count, off) = _inputsStart(b, len);
-        for (uint256 i; i < count; ) {
+        for (uint256 i; i < count;) {
             off = _skipInput(b, off, len);
             unchecked {
                 ++i;

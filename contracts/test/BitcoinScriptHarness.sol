@@ -6,11 +6,16 @@ import {BitcoinScript} from "../bitcoin/BitcoinScript.sol";
 /// @title BitcoinScriptHarness
 /// @notice Test-only contract exposing the BitcoinScript library.
 contract BitcoinScriptHarness {
+    /// @notice A measured call returned something impossible (keeps the optimizer from dropping the call).
+    error InconsistentResult();
+
     /// @notice BitcoinScript.classify.
     /// @param script scriptPubKey.
     /// @return kind Script kind.
     /// @return payload Hash, program or OP_RETURN data.
-    function classify(bytes calldata script) external pure returns (BitcoinScript.ScriptKind kind, bytes memory payload) {
+    function classify(
+        bytes calldata script
+    ) external pure returns (BitcoinScript.ScriptKind kind, bytes memory payload) {
         return BitcoinScript.classify(script);
     }
 
@@ -86,6 +91,6 @@ contract BitcoinScriptHarness {
         uint256 g = gasleft();
         (BitcoinScript.ScriptKind kind, bytes memory payload) = BitcoinScript.classify(s);
         gasUsed = g - gasleft();
-        if (uint8(kind) > 6 || payload.length > s.length) revert();
+        if (uint8(kind) > 6 || payload.length > s.length) revert InconsistentResult();
     }
 }

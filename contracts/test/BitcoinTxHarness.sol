@@ -6,6 +6,9 @@ import {BitcoinTx} from "../bitcoin/BitcoinTx.sol";
 /// @title BitcoinTxHarness
 /// @notice Test-only contract exposing the BitcoinTx library, plus batch and gas helpers for tests.
 contract BitcoinTxHarness {
+    /// @notice A measured call returned something impossible (keeps the optimizer from dropping the call).
+    error InconsistentResult();
+
     /// @notice Which library function a probe calls.
     enum Fn {
         Validate,
@@ -96,11 +99,7 @@ contract BitcoinTxHarness {
     /// @param fn Function to call.
     /// @param index Index argument for Input / Output.
     /// @return results One outcome per input.
-    function probe(
-        bytes[] calldata rawTxs,
-        Fn fn,
-        uint256 index
-    ) external view returns (ProbeResult[] memory results) {
+    function probe(bytes[] calldata rawTxs, Fn fn, uint256 index) external view returns (ProbeResult[] memory results) {
         results = new ProbeResult[](rawTxs.length);
         for (uint256 i; i < rawTxs.length; ++i) {
             bytes memory callData;
@@ -134,6 +133,6 @@ contract BitcoinTxHarness {
         bytes32 id = BitcoinTx.txid(raw);
         txidGas = g - gasleft();
         // Use every result so that the optimizer keeps the measured calls.
-        if (nIn != t.inputs.length || id == bytes32(0)) revert();
+        if (nIn != t.inputs.length || id == bytes32(0)) revert InconsistentResult();
     }
 }
