@@ -33,7 +33,11 @@ export async function connectEvm(
     log,
     what: `EVM node at ${redactUrl(url)} (EVM_RPC_URL)`,
   });
-  const provider = new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1 });
+  const provider = new JsonRpcProvider(url, Network.from(chainId), {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
   provider.pollingInterval = 250;
   return { provider, chainId };
 }

@@ -1,0 +1,174 @@
+import { expect } from "chai";
+import { ContractFactory, JsonRpcProvider, Network, Wallet } from "ethers";
+import { Redis } from "ioredis";
+import { randomBytes } from "node:crypto";
+import { createLogger } from "../../relayer/src/core/logger";
+import { RelayerMetrics } from "../../relayer/src/core/metrics";
+import { loadArtifact } from "../../relayer/src/evm/artifacts";
+import { LightClientReader, lightClientAbi } from "../../relayer/src/evm/lightClient";
+import { RevertDecoder, RevertError } from "../../relayer/src/evm/revertDecoder";
+import { EvmSender, StuckTransactionError, type EvmSenderOptions } from "../../relayer/src/evm/sender";
+import { DEV_KEYS, startEvmNode, type EvmNode } from "./helpers/evmNode";
+import { REGTEST_GENESIS_HEADER, headerHash, mineRegtestHeaders } from "./helpers/regtestHeaders";
+
+const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+describe("relayer EVM sender", function () {
+  this.timeout(120_000);
+  let node: EvmNode;
+  let provider: JsonRpcProvider;
+  let redis: Redis;
+  let wallet: Wallet;
+  let lc: LightClientReader;
+
+  before(async () => {
+    node = await startEvmNode();
+    provider = new JsonRpcProvider(node.url, Network.from(31337), { staticNetwork: true, cacheTimeout: -1 });
+    provider.pollingInterval = 100;
+    wallet = new Wallet(DEV_KEYS[0], provider);
+    redis = new Redis(REDIS);
+    const art = loadArtifact("BitcoinLightClient");
+    const c = await new ContractFactory(art.abi, art.bytecode, wallet).deploy(
+      "0x" + REGTEST_GENESIS_HEADER,
+      0,
+      1296688602,
+      2,
+    );
+    await c.waitForDeployment();
+    lc = new LightClientReader(await c.getAddress(), provider);
+  });
+
+  after(async () => {
+    await node.provider.request({ method: "evm_setAutomine", params: [true] });
+    redis.disconnect();
+    provider.destroy();
+    await node.close();
+  });
+
+  function sender(overrides: Partial<EvmSenderOptions> = {}): EvmSender {
+    return new EvmSender({
+      signer: wallet,
+      provider,
+      redis,
+      prefix: `hf-test:${randomBytes(6).toString("hex")}`,
+      decoder: new RevertDecoder([lightClientAbi()]),
+      log: createLogger({ level: "silent" }),
+      metrics: new RelayerMetrics({ defaultMetrics: false }),
+      receiptTimeoutMs: 10_000,
+      bumpPercent: 20,
+      maxReplacements: 3,
+      maxFeeGwei: 500,
+      lockTtlMs: 5_000,
+      pollMs: 50,
+      ...overrides,
+    });
+  }
+
+  const submit = (headers: string[]) => ({ to: lc.address, data: lc.encodeSubmitHeaders("0x" + headers.join("")) });
+
+  it("decodes a revert to the contract's custom error name and sends nothing", async () => {
+    const nonce = await provider.getTransactionCount(wallet.address);
+    const err = await sender()
+      .send({ key: "bad", role: "test", prepare: async () => submit(["1234"]) })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).to.be.instanceOf(RevertError);
+    expect((err as RevertError).revert?.name).to.equal("InvalidHeadersLength");
+    expect((err as RevertError).message).to.include("InvalidHeadersLength(2)");
+    expect(await provider.getTransactionCount(wallet.address)).to.equal(nonce);
+  });
+
+  it("sends, awaits the receipt, and skips work that prepare finds already done", async () => {
+    const headers = mineRegtestHeaders(REGTEST_GENESIS_HEADER, 3, 1);
+    const s = sender();
+    const prepare = async () => {
+      const best = await lc.bestBlock();
+      return best.hash === "0x" + headerHash(headers[2]) ? { skip: "already at height 3" } : submit(headers);
+    };
+    const first = await s.send({ key: "h1-3", role: "test", prepare });
+    expect(first.status).to.equal("mined");
+    const nonce = await provider.getTransactionCount(wallet.address);
+    const again = await s.send({ key: "h1-3", role: "test", prepare });
+    expect(again).to.deep.equal({ status: "skipped", reason: "already at height 3" });
+    expect(await provider.getTransactionCount(wallet.address)).to.equal(nonce);
+    expect((await lc.bestBlock()).height).to.equal(3);
+  });
+
+  it("takes the nonce from the chain, so transactions sent elsewhere do not collide", async () => {
+    const parent = mineRegtestHeaders(REGTEST_GENESIS_HEADER, 3, 1)[2];
+    await (await wallet.sendTransaction({ to: wallet.address, value: 1n })).wait();
+    const res = await sender().send({
+      key: "h4",
+      role: "test",
+      prepare: async () => submit(mineRegtestHeaders(parent, 1, 1)),
+    });
+    expect(res.status).to.equal("mined");
+    expect((await lc.bestBlock()).height).to.equal(4);
+  });
+
+  it("replaces a stuck transaction with a higher fee and returns the receipt of the one mined", async () => {
+    const best = await lc.bestBlock();
+    const tipHeader = mineRegtestHeaders(REGTEST_GENESIS_HEADER, 3, 1)[2];
+    const parent = mineRegtestHeaders(tipHeader, 1, 1)[0];
+    expect("0x" + headerHash(parent)).to.equal(best.hash);
+    await node.provider.request({ method: "evm_setAutomine", params: [false] });
+    try {
+      const nonce = await provider.getTransactionCount(wallet.address);
+      const initialMaxFee = (await provider.getFeeData()).maxFeePerGas ?? 0n;
+      const s = sender({ receiptTimeoutMs: 400 });
+      const pending = s.send({
+        key: "h5",
+        role: "test",
+        prepare: async () => submit(mineRegtestHeaders(parent, 1, 1)),
+      });
+      await new Promise((r) => setTimeout(r, 1_300));
+      await node.provider.request({ method: "evm_mine", params: [] });
+      const res = await pending;
+      expect(res.status).to.equal("mined");
+      if (res.status !== "mined") return;
+      expect(res.replacements).to.be.greaterThan(0);
+      const mined = await provider.getTransaction(res.hash);
+      expect(mined?.nonce).to.equal(nonce);
+      expect(await provider.getTransactionCount(wallet.address)).to.equal(nonce + 1);
+      // The mined transaction is a replacement: its fee cap is above the first broadcast's.
+      const block = await provider.getBlock(res.receipt.blockNumber, true);
+      expect(block?.transactions.length).to.equal(1);
+      expect((mined?.maxFeePerGas ?? 0n) > (initialMaxFee * 119n) / 100n).to.equal(true);
+    } finally {
+      await node.provider.request({ method: "evm_setAutomine", params: [true] });
+    }
+  });
+
+  it("after a crash with a transaction in flight, finishes it instead of paying for the work again", async () => {
+    const tip = await lc.bestBlock();
+    const chain = mineRegtestHeaders(REGTEST_GENESIS_HEADER, 3, 1);
+    const h4 = mineRegtestHeaders(chain[2], 1, 1)[0];
+    const h5 = mineRegtestHeaders(h4, 1, 1)[0];
+    expect("0x" + headerHash(h5)).to.equal(tip.hash);
+    const next = mineRegtestHeaders(h5, 2, 1);
+    const prefix = `hf-test:${randomBytes(6).toString("hex")}`;
+    const prepare = async () =>
+      (await lc.bestBlock()).height >= 7 ? { skip: "headers 6-7 already stored" } : submit(next);
+    await node.provider.request({ method: "evm_setAutomine", params: [false] });
+    const nonce = await provider.getTransactionCount(wallet.address);
+    try {
+      // The first process broadcasts, then "dies" before a receipt (its journal entry stays in Redis).
+      const first = sender({ prefix, receiptTimeoutMs: 200, maxReplacements: 0 });
+      await expect(first.send({ key: "h6-7", role: "test", prepare })).to.be.rejectedWith(StuckTransactionError);
+      expect(await redis.get(`${prefix}:sender:${wallet.address.toLowerCase()}:inflight`)).to.not.equal(null);
+      // The restarted process replays the job: it waits for the journalled transaction, then finds the work done.
+      const second = sender({ prefix, receiptTimeoutMs: 5_000 });
+      const replay = second.send({ key: "h6-7", role: "test", prepare });
+      await new Promise((r) => setTimeout(r, 300));
+      await node.provider.request({ method: "evm_mine", params: [] });
+      expect(await replay).to.deep.equal({ status: "skipped", reason: "headers 6-7 already stored" });
+    } finally {
+      await node.provider.request({ method: "evm_setAutomine", params: [true] });
+    }
+    expect(await provider.getTransactionCount(wallet.address)).to.equal(nonce + 1);
+    expect((await lc.bestBlock()).height).to.equal(7);
+    expect(await redis.get(`${prefix}:sender:${wallet.address.toLowerCase()}:inflight`)).to.equal(null);
+  });
+});
