@@ -25,7 +25,7 @@ export interface TxProof {
 export function merkleBranch(txids: readonly Uint8Array[], index: number): Buffer[] {
   if (!Number.isInteger(index) || index < 0 || index >= txids.length)
     throw new Error(`tx index ${index} out of range for a block of ${txids.length} transactions`);
-  let level = txids.map((t) => Buffer.from(t));
+  let level: Buffer[] = txids.map((t) => Buffer.from(t));
   let i = index;
   const branch: Buffer[] = [];
   while (level.length > 1) {
@@ -44,7 +44,7 @@ export function merkleBranch(txids: readonly Uint8Array[], index: number): Buffe
 
 /** Recomputes the merkle root from a leaf, its index and its branch (internal order). */
 export function merkleRootFromBranch(leaf: Uint8Array, index: number, branch: readonly Uint8Array[]): Buffer {
-  let h = Buffer.from(leaf);
+  let h: Buffer = Buffer.from(leaf);
   let i = index;
   for (const s of branch) {
     h = (i & 1) === 1 ? hash256(Buffer.concat([s, h])) : hash256(Buffer.concat([h, s]));

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { btcNodeCommand } from "./commands/btcNode";
 import { deployCommand } from "./commands/deploy";
 import { relayerCommand } from "./commands/relayer";
 
@@ -11,7 +12,7 @@ export interface Command {
 }
 
 /** Every sub-command, in the order help lists them. Add new commands here. */
-const commands: Command[] = [relayerCommand, deployCommand];
+const commands: Command[] = [relayerCommand, deployCommand, btcNodeCommand];
 
 function packageVersion(): string {
   const pkgPath = path.join(__dirname, "..", "..", "..", "package.json");

@@ -1,0 +1,51 @@
+import path from "node:path";
+import { DEFAULT_RPC_PORT, startRegtestNode } from "../../bitcoin/node";
+import type { Command } from "../main";
+import { parseOptions } from "./args";
+
+/** `hemi-fabric btc-node [--port 18443] [--datadir DIR] [--rpcuser U --rpcpassword P]`: the embedded regtest node. */
+export const btcNodeCommand: Command = {
+  name: "btc-node",
+  summary: "run the embedded Bitcoin regtest node: [--port 18443] [--datadir DIR] [--rpcuser U --rpcpassword P]",
+  async run(args: string[]): Promise<number> {
+    let opts: Map<string, string>;
+    let port = DEFAULT_RPC_PORT;
+    try {
+      opts = parseOptions(args, ["port", "datadir", "rpcuser", "rpcpassword"]);
+      const p = opts.get("port");
+      if (p !== undefined) {
+        port = Number(p);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got "${p}"`);
+      }
+      if (opts.has("rpcuser") && !opts.has("rpcpassword")) throw new Error("--rpcuser needs --rpcpassword");
+    } catch (err) {
+      console.error(`hemi-fabric btc-node: ${err instanceof Error ? err.message : String(err)}`);
+      return 2;
+    }
+    const datadir = opts.get("datadir");
+    let running;
+    try {
+      running = await startRegtestNode({
+        port,
+        datadir: datadir === undefined ? undefined : path.resolve(datadir),
+        rpcUser: opts.get("rpcuser"),
+        rpcPassword: opts.get("rpcpassword"),
+        log: (msg) => console.error(`btc-node: ${msg}`),
+      });
+    } catch (err) {
+      console.error(`hemi-fabric btc-node: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
+    console.log(running.url);
+    if (running.cookieFile !== undefined) console.error(`btc-node: cookie file ${running.cookieFile}`);
+    const node = running;
+    return new Promise<number>((resolve) => {
+      const stop = (signal: string): void => {
+        console.error(`btc-node: ${signal}, shutting down`);
+        void node.close().then(() => resolve(0));
+      };
+      process.once("SIGINT", () => stop("SIGINT"));
+      process.once("SIGTERM", () => stop("SIGTERM"));
+    });
+  },
+};
