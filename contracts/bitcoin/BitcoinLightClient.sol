@@ -87,6 +87,7 @@ contract BitcoinLightClient {
         uint32 bits;
         uint256 target;
         uint256 work;
+        bool epochStartLoaded; // canonical path: whether the Ctx's epochStartTime has been read
     }
 
     /// @notice How far below the tip a fork's parent is searched for among canonical headers.
@@ -220,7 +221,7 @@ contract BitcoinLightClient {
             time: tip.time,
             bits: tip.bits,
             epochBits: tip.epochBits,
-            epochStartTime: _epochs[tip.height / BitcoinHeader.RETARGET_INTERVAL].startTime
+            epochStartTime: 0 // loaded below only when a retarget needs it
         });
         Difficulty memory d;
         bool testnet = network == Network.Testnet;
@@ -228,6 +229,10 @@ contract BitcoinLightClient {
         while (i < count) {
             uint256 pos = (uint256(c.height) + 1) % BitcoinHeader.RETARGET_INTERVAL;
             if (testnet || pos == 0 || pos == BitcoinHeader.RETARGET_INTERVAL - 1) {
+                if (pos == 0 && !d.epochStartLoaded) {
+                    c.epochStartTime = _epochs[tip.height / BitcoinHeader.RETARGET_INTERVAL].startTime;
+                }
+                if (pos == 0) d.epochStartLoaded = true; // from here on _advance keeps it current
                 _advance(c, d, headers, i, i * BitcoinHeader.HEADER_LENGTH);
                 _writeCanonical(c, d.work, testnet);
                 ++i;
