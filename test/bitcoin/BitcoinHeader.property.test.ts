@@ -148,3 +148,51 @@ describe("BitcoinHeader properties", function () {
     expect(await harness.retarget(0x1d00ffff, 0, twoWeeks * 4)).to.equal(0x1d00ffffn);
   });
 });
+
+describe("BitcoinLightClient never fails without a custom error", function () {
+  it("random bytes and random mutations of valid headers revert with the client's own errors or are accepted", async function () {
+    const { REGTEST_GENESIS, hash256, mineRegtestHeader } = await import("../helpers/bitcoinData");
+    const genesis = Buffer.from(REGTEST_GENESIS.header, "hex");
+    const client = await (
+      await ethers.getContractFactory("BitcoinLightClient")
+    ).deploy(hex0x(genesis), 0, genesis.readUInt32LE(68), 2);
+    const chain: Buffer[] = [];
+    let prev = hash256(genesis);
+    for (let i = 0; i < 4; i++) {
+      const h = mineRegtestHeader(prev, hash256(Buffer.from([i])), genesis.readUInt32LE(68) + i + 1);
+      chain.push(h);
+      prev = hash256(h);
+    }
+    await (await client.submitHeaders(hex0x(Buffer.concat(chain.slice(0, 2))))).wait();
+    const known = new Set(
+      client.interface.fragments
+        .filter((f) => f.type === "error")
+        .map((f) => (f as unknown as { selector: string }).selector),
+    );
+    const check = async (data: Uint8Array) => {
+      try {
+        await client.submitHeaders.staticCall(hex0x(data));
+      } catch (err) {
+        const revert = (err as { data?: string }).data;
+        expect(revert, `no revert data for ${hex0x(data)}`).to.be.a("string");
+        expect(known.has(revert!.slice(0, 10)), `unknown revert ${revert}`).to.equal(true);
+      }
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 400 }), async (bytes) => check(bytes)),
+      { numRuns: 60 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 3 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+        async (start, flips) => {
+          const data = Buffer.concat(chain.slice(start));
+          for (const [pos, mask] of flips) data[pos % data.length] ^= mask;
+          await check(data);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
