@@ -1,10 +1,8 @@
-import { createHash } from "node:crypto";
 import { reverseHex } from "../../relayer/src/bitcoin/byteOrder";
+import { hash256 } from "../../relayer/src/bitcoin/node/consensus";
+import { merkleBranch, merkleRootFromBranch } from "../../relayer/src/bitcoin/txProof";
 
-/** hash256 (double SHA-256) of raw bytes; result in internal byte order. */
-export function hash256(data: Uint8Array): Buffer {
-  return createHash("sha256").update(createHash("sha256").update(data).digest()).digest();
-}
+export { hash256 };
 
 /** 0x-prefixed hex of bytes. */
 export function hex0x(data: Uint8Array): string {
@@ -77,17 +75,6 @@ export function mineRegtestHeader(
 
 /** Merkle root and the proof (siblings leaf to root) for leaf `index` over internal-order leaves. */
 export function merkleProof(leaves: Buffer[], index: number): { root: Buffer; siblings: Buffer[] } {
-  if (leaves.length === 0) throw new Error("no leaves");
-  let level = leaves.slice();
-  let i = index;
-  const siblings: Buffer[] = [];
-  while (level.length > 1) {
-    if (level.length % 2 === 1) level.push(level[level.length - 1]);
-    siblings.push(level[i ^ 1]);
-    const next: Buffer[] = [];
-    for (let k = 0; k < level.length; k += 2) next.push(hash256(Buffer.concat([level[k], level[k + 1]])));
-    level = next;
-    i >>= 1;
-  }
-  return { root: level[0], siblings };
+  const siblings = merkleBranch(leaves, index);
+  return { root: merkleRootFromBranch(leaves[index], index, siblings), siblings };
 }
