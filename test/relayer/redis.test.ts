@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { LockBusyError, withLock } from "../../relayer/src/core/lock";
 import { freePort } from "../../relayer/src/core/ports";
 import { checkRedis, redisAnswers, resolveRedis, startPrivateRedis } from "../../relayer/src/core/redis";
+import { rejection } from "./helpers/rejects";
 import { RetryExhaustedError, sleep } from "../../relayer/src/core/retry";
 
 const LOCAL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -78,7 +79,9 @@ describe("relayer Redis management", () => {
 
       // A holder that never releases (a crashed process): the lock expires after its ttl.
       await a.set(key, "crashed-holder", "PX", 600);
-      await expect(withLock(b, key, { ttlMs: 1_000, waitMs: 100 }, async () => 1)).to.be.rejectedWith(LockBusyError);
+      expect(await rejection(withLock(b, key, { ttlMs: 1_000, waitMs: 100 }, async () => 1))).to.be.instanceOf(
+        LockBusyError,
+      );
       expect(await withLock(b, key, { ttlMs: 1_000, waitMs: 2_000 }, async () => 42)).to.equal(42);
     } finally {
       a.disconnect();

@@ -9,6 +9,7 @@ import { LightClientReader, lightClientAbi } from "../../relayer/src/evm/lightCl
 import { RevertDecoder, RevertError } from "../../relayer/src/evm/revertDecoder";
 import { EvmSender, StuckTransactionError, type EvmSenderOptions } from "../../relayer/src/evm/sender";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "./helpers/evmNode";
+import { rejection } from "./helpers/rejects";
 import { REGTEST_GENESIS_HEADER, headerHash, mineRegtestHeaders } from "./helpers/regtestHeaders";
 
 const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -156,7 +157,9 @@ describe("relayer EVM sender", function () {
     try {
       // The first process broadcasts, then "dies" before a receipt (its journal entry stays in Redis).
       const first = sender({ prefix, receiptTimeoutMs: 200, maxReplacements: 0 });
-      await expect(first.send({ key: "h6-7", role: "test", prepare })).to.be.rejectedWith(StuckTransactionError);
+      expect(await rejection(first.send({ key: "h6-7", role: "test", prepare }))).to.be.instanceOf(
+        StuckTransactionError,
+      );
       expect(await redis.get(`${prefix}:sender:${wallet.address.toLowerCase()}:inflight`)).to.not.equal(null);
       // The restarted process replays the job: it waits for the journalled transaction, then finds the work done.
       const second = sender({ prefix, receiptTimeoutMs: 5_000 });

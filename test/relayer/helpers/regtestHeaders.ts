@@ -19,7 +19,7 @@ export function headerHash(headerHex: string): string {
  */
 export function mineRegtestHeaders(parentHex: string, n: number, salt = 0): string[] {
   const out: string[] = [];
-  let prev = Buffer.from(headerHash(parentHex), "hex");
+  let prev: Buffer = Buffer.from(headerHash(parentHex), "hex");
   let time = Buffer.from(parentHex, "hex").readUInt32LE(68);
   for (let i = 0; i < n; i++) {
     const h = Buffer.alloc(80);

@@ -47,7 +47,11 @@ export const relayerCommand: Command = {
         log.info({ signal }, "shutdown requested");
         relayer
           .stop()
-          .then(() => resolve(0))
+          .then(() => {
+            // Idle keep-alive sockets must not hold the process open once everything is closed.
+            setTimeout(() => process.exit(0), 1_000).unref();
+            resolve(0);
+          })
           .catch((err: unknown) => {
             log.error({ err: errorMessage(err) }, "error during shutdown");
             resolve(1);

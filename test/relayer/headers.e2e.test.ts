@@ -1,0 +1,212 @@
+import { expect } from "chai";
+import { Contract, JsonRpcProvider, Network } from "ethers";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { displayToInternal } from "../../relayer/src/bitcoin/byteOrder";
+import { startRegtestNode, type RunningRegtestNode } from "../../relayer/src/bitcoin/node";
+import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
+import { freePort } from "../../relayer/src/core/ports";
+import { LIGHT_CLIENT_ABI } from "../../relayer/src/evm/lightClient";
+import { DEV_KEYS, startEvmNode, type EvmNode } from "./helpers/evmNode";
+import { spawnCli, waitFor, type CliProcess } from "./helpers/relayerProcess";
+
+const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoin node, relayer processes)", function () {
+  this.timeout(240_000);
+  let btcNode: RunningRegtestNode;
+  let btc: BitcoinRpcClient;
+  let evm: EvmNode;
+  let provider: JsonRpcProvider;
+  let minerAddress: string;
+  const children: CliProcess[] = [];
+
+  before(async () => {
+    btcNode = await startRegtestNode();
+    btc = new BitcoinRpcClient({ url: btcNode.url });
+    minerAddress = await btc.getNewAddress();
+    evm = await startEvmNode();
+    provider = new JsonRpcProvider(evm.url, Network.from(31337), { staticNetwork: true, cacheTimeout: -1 });
+  });
+
+  after(async () => {
+    for (const c of children) if (c.proc.exitCode === null) c.proc.kill("SIGKILL");
+    provider.destroy();
+    await evm.close();
+    await btcNode.close();
+  });
+
+  /** Runs `hemi-fabric deploy` into a temp dir; returns the deployment file and the light client. */
+  async function deploy(extraEnv: Record<string, string> = {}): Promise<{ file: string; lc: Contract }> {
+    const dir = mkdtempSync(path.join(tmpdir(), "hf-deploy-"));
+    const cli = spawnCli(["deploy", "--out-dir", dir], {
+      EVM_RPC_URL: evm.url,
+      BITCOIN_RPC_URL: btcNode.url,
+      RELAYER_PRIVATE_KEY: DEV_KEYS[0],
+      ...extraEnv,
+    });
+    const { code } = await cli.exited;
+    expect(code, cli.output()).to.equal(0);
+    const file = cli.output().trim().split("\n").pop() ?? "";
+    expect(file).to.equal(path.join(dir, "31337.json"));
+    const dep = JSON.parse(readFileSync(file, "utf8")) as { contracts: { BitcoinLightClient: string } };
+    return { file, lc: new Contract(dep.contracts.BitcoinLightClient, LIGHT_CLIENT_ABI, provider) };
+  }
+
+  function relayer(file: string, prefix: string, key: string, extra: Record<string, string> = {}): CliProcess {
+    const cli = spawnCli(["relayer", "--roles", "headers"], {
+      EVM_RPC_URL: evm.url,
+      BITCOIN_RPC_URL: btcNode.url,
+      REDIS_URL: REDIS,
+      REDIS_PREFIX: prefix,
+      RELAYER_PRIVATE_KEY: key,
+      DEPLOYMENT_FILE: file,
+      METRICS_PORT: "0",
+      BITCOIN_POLL_INTERVAL_MS: "200",
+      JOB_BACKOFF_MS: "100",
+      JOB_LOCK_MS: "4000",
+      JOB_STALLED_INTERVAL_MS: "1000",
+      LOCK_TTL_MS: "3000",
+      ...extra,
+    });
+    children.push(cli);
+    return cli;
+  }
+
+  async function lcBest(lc: Contract): Promise<{ hash: string; height: number }> {
+    const [hash, height] = (await lc.bestBlock()) as [string, bigint];
+    return { hash, height: Number(height) };
+  }
+
+  /** The light client's canonical chain equals the node's best chain over [from, tip]. */
+  async function matchesNode(lc: Contract, from: number): Promise<boolean> {
+    const tip = await btc.getBlockCount();
+    const best = await lcBest(lc);
+    if (best.height !== tip || best.hash !== displayToInternal(await btc.getBestBlockHash())) return false;
+    const rows = await btc.getRawHeaders(from, tip - from + 1);
+    for (const r of rows) {
+      if ((await lc.blockHashAt(r.height)) !== displayToInternal(r.hash)) return false;
+    }
+    return true;
+  }
+
+  async function headersAddedEvents(lc: Contract): Promise<{ firstHeight: number; count: number }[]> {
+    const logs = await lc.queryFilter(lc.filters.HeadersAdded(), 0, "latest");
+    return logs.map((l) => {
+      const args = (l as unknown as { args: { firstHeight: bigint; count: bigint } }).args;
+      return { firstHeight: Number(args.firstHeight), count: Number(args.count) };
+    });
+  }
+
+  it("from a fresh deploy, brings the light client to the tip after 500 blocks, keeps it there, and serves /metrics and /healthz", async () => {
+    const { file, lc } = await deploy();
+    const anchor = JSON.parse(readFileSync(file, "utf8")) as { anchor: { height: number; hash: string } };
+    expect(anchor.anchor.height).to.equal(0);
+    await btc.generateToAddress(500, minerAddress);
+    const r = relayer(file, `hf-test-${randomBytes(4).toString("hex")}`, DEV_KEYS[0]);
+    const started = await r.waitForLog((l) => l.msg === "relayer started", 60_000);
+    const t0 = Date.now();
+    await waitFor("sync to 500", async () => (await lcBest(lc)).height === 500, 90_000);
+    const syncMs = Date.now() - t0;
+    expect(await matchesNode(lc, 1)).to.equal(true);
+
+    await btc.generateToAddress(7, minerAddress);
+    await waitFor("sync to 507", () => matchesNode(lc, 495), 30_000);
+
+    const port = started.opsPort as number;
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).to.match(/^hemi_fabric_light_client_lag_blocks 0$/m);
+    expect(metrics).to.match(/^hemi_fabric_gas_used_total\{role="headers"\} [1-9]/m);
+    expect(metrics).to.match(/^hemi_fabric_queue_jobs\{queue="btc-headers",state="completed"\} [1-9]/m);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).to.equal(200);
+
+    const events = await headersAddedEvents(lc);
+    expect(events.reduce((s, e) => s + e.count, 0)).to.equal(507);
+    console.log(`      synced 500 headers in ${syncMs} ms with ${events.length} transactions`);
+
+    // Reorg: invalidate the block at height 504, then mine a longer branch on 503.
+    const invalidated = await btc.getBlockHash(504);
+    await btc.invalidateBlock(invalidated);
+    expect(await btc.getBlockCount()).to.equal(503);
+    await btc.generateToAddress(6, minerAddress);
+    await waitFor("reorg followed", () => matchesNode(lc, 490), 30_000);
+    const reorgs = await lc.queryFilter(lc.filters.Reorg(), 0, "latest");
+    expect(reorgs.length).to.equal(1);
+    const reorgArgs = (reorgs[0] as unknown as { args: { forkHeight: bigint; newBest: string } }).args;
+    expect(Number(reorgArgs.forkHeight)).to.equal(503);
+    expect(reorgArgs.newBest).to.equal(displayToInternal(await btc.getBestBlockHash()));
+    expect(await lc.blockHashAt(504)).to.not.equal(displayToInternal(invalidated));
+
+    // Graceful stop on SIGTERM.
+    r.proc.kill("SIGTERM");
+    const exit = await r.exited;
+    expect(exit.code).to.equal(0);
+    expect(r.logs.some((l) => l.msg === "relayer stopped")).to.equal(true);
+  });
+
+  it("killed with SIGKILL mid-sync and restarted, with a second relayer on the same Redis, ends in the node's state with every header submitted once", async () => {
+    const { file, lc } = await deploy();
+    const from = (await lcBest(lc)).height;
+    await btc.generateToAddress(600, minerAddress);
+    // The deploy anchored a few blocks below the tip (the safety margin): those are submitted too.
+    const total = (await btc.getBlockCount()) - from;
+    expect(total).to.be.at.least(600);
+    const prefix = `hf-test-${randomBytes(4).toString("hex")}`;
+    const small = { HEADERS_BATCH_SIZE: "20" };
+    const a = relayer(file, prefix, DEV_KEYS[0], small);
+    const b = relayer(file, prefix, DEV_KEYS[1], small);
+    await waitFor("partial sync", async () => (await lcBest(lc)).height >= from + 120, 90_000);
+    a.proc.kill("SIGKILL");
+    await a.exited;
+    expect((await lcBest(lc)).height).to.be.lessThan(from + total);
+    const a2 = relayer(file, prefix, DEV_KEYS[0], small);
+    await waitFor("full sync", () => matchesNode(lc, from + 1), 120_000);
+
+    const events = await headersAddedEvents(lc);
+    const heights = events.flatMap((e) => Array.from({ length: e.count }, (_, i) => e.firstHeight + i));
+    expect(heights.length).to.equal(total);
+    expect(new Set(heights).size).to.equal(total);
+    expect(Math.min(...heights)).to.equal(from + 1);
+    // Both signers took part (the batches were shared, not duplicated).
+    const senders = new Set<string>();
+    for (const ev of await lc.queryFilter(lc.filters.HeadersAdded(), 0, "latest")) {
+      senders.add((await provider.getTransaction(ev.transactionHash))?.from ?? "");
+    }
+    expect(senders.size).to.be.greaterThan(1);
+    for (const c of [b, a2]) c.proc.kill("SIGTERM");
+    expect((await b.exited).code).to.equal(0);
+    expect((await a2.exited).code).to.equal(0);
+  });
+
+  it("fails clearly, after bounded retries, on bad config and on an unreachable Bitcoin node, EVM node or Redis", async () => {
+    const { file } = await deploy();
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const deadRedis = `redis://127.0.0.1:${await freePort()}`;
+    const fast = { STARTUP_RETRIES: "2", STARTUP_RETRY_DELAY_MS: "100" };
+    const cases = [
+      { env: { HEADERS_BATCH_SIZE: "many" }, code: 2, expect: /HEADERS_BATCH_SIZE/ },
+      {
+        env: { BITCOIN_RPC_URL: "http://u:p@127.0.0.1:" + dead.split(":")[2], ...fast },
+        code: 1,
+        expect: /BITCOIN_RPC_URL\) failed after 3 attempt/,
+      },
+      { env: { EVM_RPC_URL: dead, ...fast }, code: 1, expect: /EVM_RPC_URL\) failed after 3 attempt/ },
+      { env: { REDIS_URL: deadRedis, ...fast }, code: 1, expect: /REDIS_URL\) failed after 3 attempt/ },
+    ];
+    const t0 = Date.now();
+    const runs = cases.map((c) => relayer(file, `hf-test-${randomBytes(4).toString("hex")}`, DEV_KEYS[0], c.env));
+    for (let i = 0; i < cases.length; i++) {
+      const exit = await runs[i].exited;
+      expect(exit.code, runs[i].output()).to.equal(cases[i].code);
+      expect(runs[i].output()).to.match(cases[i].expect);
+      if (cases[i].code === 1) {
+        // One log line per failed attempt before giving up.
+        expect(runs[i].logs.filter((l) => String(l.msg).endsWith("failed, retrying")).length).to.equal(2);
+      }
+    }
+    expect(Date.now() - t0).to.be.lessThan(60_000);
+  });
+});

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+
+const BIN = path.resolve(__dirname, "..", "..", "..", "bin", "hemi-fabric.js");
+
+/** A `hemi-fabric` CLI child process whose JSON log lines are collected. */
+export interface CliProcess {
+  proc: ChildProcess;
+  /** Parsed JSON log lines (stdout and stderr), in arrival order. */
+  logs: Record<string, unknown>[];
+  /** Raw output, for failure messages. */
+  output(): string;
+  /** Resolves with the first log line matching `pred` (rejects after `timeoutMs` or if the process exits). */
+  waitForLog(pred: (l: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawns `node bin/hemi-fabric.js <args>` with `env` added to a clean environment (no inherited settings). */
+export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
+  const base: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
+  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...base, LOG_FORMAT: "json", ...env } });
+  const logs: Record<string, unknown>[] = [];
+  let raw = "";
+  const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
+    [];
+  const onData = (buf: Buffer): void => {
+    raw += buf.toString();
+    for (const line of buf.toString().split("\n")) {
+      if (!line.startsWith("{")) continue;
+      try {
+        const l = JSON.parse(line) as Record<string, unknown>;
+        logs.push(l);
+        for (const w of [...waiters]) {
+          if (w.pred(l)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(l);
+          }
+        }
+      } catch {
+        // a partial line; ignored
+      }
+    }
+  };
+  proc.stdout?.on("data", onData);
+  proc.stderr?.on("data", onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    proc,
+    logs,
+    output: () => raw,
+    exited,
+    waitForLog(pred, timeoutMs) {
+      const found = logs.find(pred);
+      if (found !== undefined) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no matching log line in ${timeoutMs} ms:\n${raw.slice(-3000)}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          pred,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
+        void exited.then(({ code, signal }) => {
+          clearTimeout(timer);
+          reject(new Error(`process exited (${code ?? signal}) before a matching log line:\n${raw.slice(-3000)}`));
+        });
+      });
+    },
+  };
+}
+
+/** Polls `fn` until it returns true or `timeoutMs` passes. */
+export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
