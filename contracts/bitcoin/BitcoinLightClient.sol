@@ -35,6 +35,13 @@ contract BitcoinLightClient {
         bytes merkleProof; // 32-byte siblings, leaf to root, concatenated
     }
 
+    /// @notice One transaction of a block, for `verifyTxsInBlock`.
+    struct TxInBlock {
+        bytes rawTx; // non-witness serialization (what the txid commits to)
+        uint256 txIndex; // position in the block
+        bytes merkleProof; // 32-byte siblings, leaf to root, concatenated
+    }
+
     /// @notice The canonical tip, packed in one slot (its hash is the canonical hash at `height`).
     struct Tip {
         uint128 work; // cumulative chain work since (and including) the anchor
@@ -657,5 +664,45 @@ contract BitcoinLightClient {
         }
         bytes32 root = BitcoinMerkle.computeRoot(txid, proof.merkleProof, proof.txIndex);
         if (root != merkleRoot) revert MerkleRootMismatch(root, merkleRoot);
+    }
+
+    /// @notice Verifies several transactions of one block, checking the block (length, canonical at `blockHeight`,
+    ///         confirmations) once and each transaction as `verifyTx` does.
+    /// @dev Same errors as `verifyTx`. An empty list only checks the block.
+    /// @param blockHeader The raw 80-byte header of the block holding every transaction.
+    /// @param blockHeight Its height.
+    /// @param minConfirmations Confirmations the block must have (1 = in the tip).
+    /// @param txs Each transaction (non-witness serialization), its index in the block and its merkle siblings.
+    /// @return txids The transaction ids, in the order of `txs` (internal byte order).
+    function verifyTxsInBlock(
+        bytes calldata blockHeader,
+        uint32 blockHeight,
+        uint32 minConfirmations,
+        TxInBlock[] calldata txs
+    ) external view returns (bytes32[] memory txids) {
+        if (blockHeader.length != BitcoinHeader.HEADER_LENGTH) {
+            revert BitcoinHeader.InvalidHeaderLength(blockHeader.length);
+        }
+        bytes32 blockHash = _hashHeader(blockHeader, 0);
+        uint32 best = _tip.height;
+        if (!_isCanonical(blockHash, blockHeight, best)) revert BlockNotCanonical(blockHash, blockHeight);
+        uint32 conf = best - blockHeight + 1;
+        if (conf < minConfirmations) revert InsufficientConfirmations(conf, minConfirmations);
+        bytes32 merkleRoot;
+        assembly {
+            merkleRoot := calldataload(add(blockHeader.offset, 36))
+        }
+        uint256 n = txs.length;
+        txids = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            TxInBlock calldata t = txs[i];
+            if (t.rawTx.length == 64) revert RawTxIs64Bytes();
+            bytes memory rawTx = t.rawTx;
+            BitcoinTx.validate(rawTx);
+            bytes32 txid = BitcoinHash.hash256(rawTx);
+            bytes32 root = BitcoinMerkle.computeRoot(txid, t.merkleProof, t.txIndex);
+            if (root != merkleRoot) revert MerkleRootMismatch(root, merkleRoot);
+            txids[i] = txid;
+        }
     }
 }
