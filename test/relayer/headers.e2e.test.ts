@@ -186,7 +186,7 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
     const dead = `http://127.0.0.1:${await freePort()}`;
     const deadRedis = `redis://127.0.0.1:${await freePort()}`;
     const fast = { STARTUP_RETRIES: "2", STARTUP_RETRY_DELAY_MS: "100" };
-    const cases = [
+    const cases: { env: Record<string, string>; code: number; expect: RegExp }[] = [
       { env: { HEADERS_BATCH_SIZE: "many" }, code: 2, expect: /HEADERS_BATCH_SIZE/ },
       {
         env: { BITCOIN_RPC_URL: "http://u:p@127.0.0.1:" + dead.split(":")[2], ...fast },

@@ -1,0 +1,39 @@
+/**
+ * Hardhat script behind `npx hemi-fabric deploy`: deploys the contracts with the Hardhat network's first signer,
+ * anchoring the light client at a checkpoint read from the Bitcoin node (BITCOIN_RPC_URL; tip minus
+ * DEPLOY_ANCHOR_MARGIN, or DEPLOY_ANCHOR_HEIGHT), and writes deployments/<chainId>.json (DEPLOYMENTS_DIR).
+ *
+ *   BITCOIN_RPC_URL=http://hemi:hemi@127.0.0.1:18443 npx hardhat run scripts/deploy.ts --network localhost
+ */
+import hre from "hardhat";
+import { BitcoinRpcClient } from "../relayer/src/bitcoin/rpcClient";
+import { ConfigError } from "../relayer/src/config/load";
+import { configSchema } from "../relayer/src/config/schema";
+import { deployFabric } from "../relayer/src/evm/deployFabric";
+import { writeDeployment } from "../relayer/src/evm/deployment";
+
+async function main(): Promise<void> {
+  // The same variables as the CLI; the signer comes from Hardhat's network config instead of RELAYER_PRIVATE_KEY.
+  const parsed = configSchema.safeParse(
+    Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== "")),
+  );
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join(".")))];
+    throw new ConfigError(`invalid configuration: ${fields.join(", ")}`, fields);
+  }
+  const cfg = parsed.data;
+  const [signer] = await hre.ethers.getSigners();
+  const bitcoin = new BitcoinRpcClient({ url: cfg.BITCOIN_RPC_URL, cookieFile: cfg.BITCOIN_RPC_COOKIE_FILE });
+  const deployment = await deployFabric({
+    signer,
+    bitcoin,
+    anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
+    anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
+  });
+  console.log(writeDeployment(cfg.DEPLOYMENTS_DIR, deployment));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
