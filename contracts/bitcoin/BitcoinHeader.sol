@@ -182,6 +182,7 @@ library BitcoinHeader {
     }
 
     /// @notice Expected work to find a block at `target`: 2**256 / (target + 1), as Bitcoin Core's GetBlockProof.
+    /// @dev Defined for 1 <= target < 2**256 - 1 (targetFromBits never yields 0).
     function workFromTarget(uint256 target) internal pure returns (uint256) {
         unchecked {
             // (~target / (target + 1)) + 1 == 2**256 / (target + 1) without overflowing; target < 2**256 - 1 here.
