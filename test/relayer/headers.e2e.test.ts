@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { Contract, JsonRpcProvider, Network } from "ethers";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -208,5 +209,57 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
       }
     }
     expect(Date.now() - t0).to.be.lessThan(60_000);
+  });
+  it("rides out its Bitcoin node and its Redis going away while running (log lines, unhealthy, no crash) and catches up", async () => {
+    // A Bitcoin node of its own, on a fixed port and datadir, so it can be stopped and started again.
+    const datadir = mkdtempSync(path.join(tmpdir(), "hf-btc-"));
+    const btcPort = await freePort();
+    let node2 = await startRegtestNode({ port: btcPort, datadir, rpcPassword: "pw" });
+    const btc2 = new BitcoinRpcClient({ url: node2.url });
+    const miner = await btc2.getNewAddress();
+    await btc2.generateToAddress(20, miner);
+    const redisPort = await freePort();
+    const startRedis = () =>
+      spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+        stdio: "ignore",
+      });
+    let redisProc = startRedis();
+    const { file, lc } = await deploy({ BITCOIN_RPC_URL: node2.url, DEPLOY_ANCHOR_HEIGHT: "0" });
+    const r = relayer(file, `hf-test-${randomBytes(4).toString("hex")}`, DEV_KEYS[0], {
+      BITCOIN_RPC_URL: node2.url,
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    });
+    try {
+      const started = await r.waitForLog((l) => l.msg === "relayer started", 60_000);
+      await waitFor("sync to 20", async () => (await lcBest(lc)).height === 20, 30_000);
+      const health = () => fetch(`http://127.0.0.1:${started.opsPort as number}/healthz`).then((x) => x.status);
+
+      // The Bitcoin node goes away: polls fail with a log line each, backing off; the relayer stays up.
+      await node2.close();
+      await r.waitForLog((l) => l.msg === "headers poll failed" && Number(l.consecutiveFailures) >= 2, 30_000);
+      await waitFor("unhealthy", async () => (await health()) === 503, 60_000);
+      expect(r.proc.exitCode).to.equal(null);
+      node2 = await startRegtestNode({ port: btcPort, datadir, rpcPassword: "pw" });
+      await new BitcoinRpcClient({ url: node2.url }).generateToAddress(5, miner);
+      await waitFor("sync to 25", async () => (await lcBest(lc)).height === 25, 60_000);
+      await r.waitForLog((l) => l.msg === "Bitcoin/EVM polling recovered", 5_000);
+
+      // Redis goes away: one error line per outage, reconnection with backoff, no crash; work resumes after.
+      redisProc.kill("SIGKILL");
+      await r.waitForLog((l) => l.msg === "Redis connection error; reconnecting", 30_000);
+      await new Promise((res) => setTimeout(res, 3_000));
+      expect(r.proc.exitCode).to.equal(null);
+      expect(await health()).to.equal(503);
+      redisProc = startRedis();
+      await r.waitForLog((l) => l.msg === "Redis connection restored", 30_000);
+      await new BitcoinRpcClient({ url: node2.url }).generateToAddress(5, miner);
+      await waitFor("sync to 30", async () => (await lcBest(lc)).height === 30, 60_000);
+      r.proc.kill("SIGTERM");
+      expect((await r.exited).code).to.equal(0);
+    } finally {
+      if (r.proc.exitCode === null) r.proc.kill("SIGKILL");
+      redisProc.kill("SIGKILL");
+      await node2.close();
+    }
   });
 });

@@ -125,7 +125,7 @@ export class HeadersRole {
   /** Health for /healthz: the last poll succeeded recently. */
   health(): { ok: boolean; detail: unknown } {
     const age = this.lastPollOkAt === 0 ? undefined : Date.now() - this.lastPollOkAt;
-    const ok = age !== undefined && age < Math.max(30_000, this.o.pollIntervalMs * 5);
+    const ok = age !== undefined && age < Math.max(10_000, this.o.pollIntervalMs * 5);
     return { ok, detail: { lastPollAgeMs: age, consecutiveFailures: this.consecutiveFailures, ...this.lastStatus } };
   }
 
