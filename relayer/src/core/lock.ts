@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
+import { ShutdownError } from "./errors";
 import { sleep } from "./retry";
 
 /** The lock is held by someone else and did not come free in time (a transient condition: retry later). */
@@ -32,6 +33,8 @@ export interface LockOptions {
   ttlMs: number;
   /** How long to wait for a busy lock before LockBusyError (default: ttl + 1 s). */
   waitMs?: number;
+  /** Stops waiting for a busy lock (graceful shutdown): rejects with ShutdownError. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -49,6 +52,7 @@ export async function withLock<T>(
   let delay = 20;
   while ((await redis.set(key, token, "PX", opts.ttlMs, "NX")) !== "OK") {
     if (Date.now() > deadline) throw new LockBusyError(key);
+    if (opts.signal?.aborted === true) throw new ShutdownError(`waiting for lock ${key}`);
     await sleep(delay);
     delay = Math.min(delay * 2, 500);
   }

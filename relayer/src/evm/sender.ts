@@ -106,22 +106,27 @@ export class EvmSender {
 
   /** Sends one transaction (or skips it when `alreadyDone` says so), serialised with every other send of the signer. */
   async send(req: SendRequest): Promise<SendResult> {
-    return withLock(this.o.redis, this.lockKey, { ttlMs: this.o.lockTtlMs, waitMs: 10 * 60_000 }, async (lock) => {
-      await this.finishJournalled();
-      for (let round = 0; ; round++) {
-        const call = await req.prepare();
-        if ("skip" in call) {
-          this.o.metrics.transactions.inc({ role: req.role, outcome: "skipped" });
-          this.o.log.info({ key: req.key, reason: call.skip }, "transaction not needed: already done on chain");
-          return { status: "skipped", reason: call.skip };
+    return withLock(
+      this.o.redis,
+      this.lockKey,
+      { ttlMs: this.o.lockTtlMs, waitMs: 10 * 60_000, signal: req.signal },
+      async (lock) => {
+        await this.finishJournalled();
+        for (let round = 0; ; round++) {
+          const call = await req.prepare();
+          if ("skip" in call) {
+            this.o.metrics.transactions.inc({ role: req.role, outcome: "skipped" });
+            this.o.log.info({ key: req.key, reason: call.skip }, "transaction not needed: already done on chain");
+            return { status: "skipped", reason: call.skip };
+          }
+          if (req.signal?.aborted === true) throw new ShutdownError(`job ${req.key}`);
+          lock.assertHeld();
+          const outcome = await this.sendNew(req, call);
+          if (outcome !== "nonce-taken") return outcome;
+          if (round >= 3) throw new Error(`nonce of ${this.address} keeps being taken by other transactions`);
         }
-        if (req.signal?.aborted === true) throw new ShutdownError(`job ${req.key}`);
-        lock.assertHeld();
-        const outcome = await this.sendNew(req, call);
-        if (outcome !== "nonce-taken") return outcome;
-        if (round >= 3) throw new Error(`nonce of ${this.address} keeps being taken by other transactions`);
-      }
-    });
+      },
+    );
   }
 
   private async getChainId(): Promise<bigint> {

@@ -63,51 +63,56 @@ export async function submitBatch(
   let chosen: RawHeaderRow[] = [];
   let result: SubmitBatchResult;
   try {
-    result = await withLock(deps.redis, deps.lockKey, { ttlMs: deps.lockTtlMs, waitMs: 10 * 60_000 }, async () => {
-      const sent = await deps.sender.send({
-        key,
-        role: "headers",
-        signal,
-        prepare: async () => {
-          const stored = (r: RawHeaderRow): Promise<boolean> => deps.lc.isStored(displayToInternal(r.hash), r.height);
-          // Stored headers form a prefix of the run: find the first one the light client lacks.
-          let a = 0;
-          let b = rows.length;
-          while (a < b) {
-            const mid = a + Math.floor((b - a) / 2);
-            if (await stored(rows[mid])) a = mid + 1;
-            else b = mid;
-          }
-          if (a === rows.length) return { skip: `all ${rows.length} headers already stored` };
-          const first = rows[a];
-          const prev = headerPrevDisplay(first.header);
-          if (a === 0 && !(await deps.lc.isStored(displayToInternal(prev), first.height - 1))) {
-            throw new ParentNotStoredError(first.height - 1, prev);
-          }
-          const best = await deps.lc.bestBlock();
-          // A branch off the tip stores full fork records (several slots per header): budget more gas for it.
-          const perHeader = displayToInternal(prev) === best.hash ? deps.gasPerHeader : deps.gasPerHeader * 4;
-          const max = Math.max(1, Math.floor(deps.maxBatchGas / perHeader));
-          chosen = rows.slice(a, a + max);
-          return {
-            to: deps.lc.address,
-            data: deps.lc.encodeSubmitHeaders("0x" + chosen.map((r) => r.header).join("")),
-          };
-        },
-      });
-      if (sent.status === "skipped") return { status: "skipped", reason: sent.reason, submitted: 0 } as const;
-      const events = deps.lc.parseEvents(sent.receipt.logs);
-      const reorgEvent = events.find((e) => e.name === "Reorg");
-      deps.metrics.headersSubmitted.inc(chosen.length);
-      return {
-        status: "submitted",
-        firstHeight: chosen[0].height,
-        submitted: chosen.length,
-        gasUsed: sent.gasUsed.toString(),
-        txHash: sent.hash,
-        reorg: reorgEvent === undefined ? undefined : { forkHeight: Number(reorgEvent.args.forkHeight) },
-      } as const;
-    });
+    result = await withLock(
+      deps.redis,
+      deps.lockKey,
+      { ttlMs: deps.lockTtlMs, waitMs: 10 * 60_000, signal },
+      async () => {
+        const sent = await deps.sender.send({
+          key,
+          role: "headers",
+          signal,
+          prepare: async () => {
+            const stored = (r: RawHeaderRow): Promise<boolean> => deps.lc.isStored(displayToInternal(r.hash), r.height);
+            // Stored headers form a prefix of the run: find the first one the light client lacks.
+            let a = 0;
+            let b = rows.length;
+            while (a < b) {
+              const mid = a + Math.floor((b - a) / 2);
+              if (await stored(rows[mid])) a = mid + 1;
+              else b = mid;
+            }
+            if (a === rows.length) return { skip: `all ${rows.length} headers already stored` };
+            const first = rows[a];
+            const prev = headerPrevDisplay(first.header);
+            if (a === 0 && !(await deps.lc.isStored(displayToInternal(prev), first.height - 1))) {
+              throw new ParentNotStoredError(first.height - 1, prev);
+            }
+            const best = await deps.lc.bestBlock();
+            // A branch off the tip stores full fork records (several slots per header): budget more gas for it.
+            const perHeader = displayToInternal(prev) === best.hash ? deps.gasPerHeader : deps.gasPerHeader * 4;
+            const max = Math.max(1, Math.floor(deps.maxBatchGas / perHeader));
+            chosen = rows.slice(a, a + max);
+            return {
+              to: deps.lc.address,
+              data: deps.lc.encodeSubmitHeaders("0x" + chosen.map((r) => r.header).join("")),
+            };
+          },
+        });
+        if (sent.status === "skipped") return { status: "skipped", reason: sent.reason, submitted: 0 } as const;
+        const events = deps.lc.parseEvents(sent.receipt.logs);
+        const reorgEvent = events.find((e) => e.name === "Reorg");
+        deps.metrics.headersSubmitted.inc(chosen.length);
+        return {
+          status: "submitted",
+          firstHeight: chosen[0].height,
+          submitted: chosen.length,
+          gasUsed: sent.gasUsed.toString(),
+          txHash: sent.hash,
+          reorg: reorgEvent === undefined ? undefined : { forkHeight: Number(reorgEvent.args.forkHeight) },
+        } as const;
+      },
+    );
   } catch (err) {
     if (err instanceof RevertError && err.revert !== undefined && TRANSIENT_REVERTS.has(err.revert.name)) {
       throw new Error(`${err.message} (will retry: the light client changed under the batch)`);
