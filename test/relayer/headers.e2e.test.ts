@@ -148,6 +148,29 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
     expect(r.logs.some((l) => l.msg === "relayer stopped")).to.equal(true);
   });
 
+  it("follows a reorg deeper than a batch: the node's branch is stored as a fork batch by batch until it is heavier", async () => {
+    const { file, lc } = await deploy();
+    const r = relayer(file, `hf-test-${randomBytes(4).toString("hex")}`, DEV_KEYS[0], { HEADERS_BATCH_SIZE: "4" });
+    await btc.generateToAddress(12, minerAddress);
+    const start = (await btc.getBlockCount()) - 12;
+    await waitFor("initial sync", () => matchesNode(lc, start), 60_000);
+    const tip = await btc.getBlockCount();
+    // Replace the last 10 blocks with a 15-block branch: 4 batches, the first two lighter than the old chain.
+    await btc.invalidateBlock(await btc.getBlockHash(tip - 9));
+    await btc.generateToAddress(15, minerAddress);
+    await waitFor("deep reorg followed", () => matchesNode(lc, tip - 12), 60_000);
+    const reorgs = await lc.queryFilter(lc.filters.Reorg(), 0, "latest");
+    expect(reorgs.length).to.equal(1);
+    expect(Number((reorgs[0] as unknown as { args: { forkHeight: bigint } }).args.forkHeight)).to.equal(tip - 10);
+    const added = await headersAddedEvents(lc);
+    const branch = added.filter((e) => e.firstHeight > tip - 10 && e.firstHeight <= tip + 5);
+    // The 15 branch headers went in once each, in batches of at most 4.
+    expect(branch.slice(-4).reduce((n, e) => n + e.count, 0)).to.equal(15);
+    expect(branch.slice(-4).every((e) => e.count <= 4)).to.equal(true);
+    r.proc.kill("SIGTERM");
+    expect((await r.exited).code).to.equal(0);
+  });
+
   it("killed with SIGKILL mid-sync and restarted, with a second relayer on the same Redis, ends in the node's state with every header submitted once", async () => {
     const { file, lc } = await deploy();
     const from = (await lcBest(lc)).height;
