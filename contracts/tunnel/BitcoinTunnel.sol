@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {BitcoinLightClient} from "../bitcoin/BitcoinLightClient.sol";
 import {BitcoinTxOutputs} from "./BitcoinTxOutputs.sol";
 import {HemiBTC} from "./HemiBTC.sol";
@@ -44,7 +43,7 @@ import {HemiBTC} from "./HemiBTC.sol";
 ///        Closing and that has both the custody (custody - pending) and the free bond for the amount; O(vaults).
 ///      - Pause. The global pause (PAUSER_ROLE) stops deposits and withdrawal requests; finalization and challenges
 ///        stay open, so users can always be made whole. A paused vault takes no deposits and no new withdrawals.
-contract BitcoinTunnel is AccessControl, Pausable {
+contract BitcoinTunnel is AccessControl {
     // ------------------------------------------------------------------------------------------------------------
     // Types
     // ------------------------------------------------------------------------------------------------------------
@@ -100,15 +99,15 @@ contract BitcoinTunnel is AccessControl, Pausable {
         bytes32 custodyScriptHash; // keccak256 of the custody script
     }
 
-    /// @notice A queued withdrawal.
+    /// @notice A queued withdrawal (two storage slots).
     struct Withdrawal {
         address requester;
         uint32 vaultId;
         WithdrawalStatus status;
+        uint48 deadline; // EVM timestamp; challengeable after it
         uint64 sats; // burned
         uint64 fee; // the payout must be sats - fee
-        uint64 deadline; // EVM timestamp; challengeable after it
-        bytes32 btcScriptHash; // keccak256 of the script to pay
+        bytes16 btcScriptHash; // first 16 bytes of keccak256 of the script to pay (second preimages cost 2**128)
     }
 
     /// @notice What is recorded for a confirmed deposit (sequence 0: not confirmed).
@@ -120,19 +119,21 @@ contract BitcoinTunnel is AccessControl, Pausable {
         bool inBitcoinOrder; // came after the previously confirmed deposit in (height, txIndex, vout) order
     }
 
-    /// @notice The global deposit counter and the Bitcoin position of the last confirmed deposit.
+    /// @notice The global deposit counter and the Bitcoin position of the last confirmed deposit; the global pause
+    ///         flag shares the slot (every deposit reads both).
     struct OrderCursor {
         uint64 count;
         uint32 height;
         uint32 txIndex;
         uint32 vout;
+        bool paused;
     }
 
     /// @dev What a payout transaction must show.
     struct PayoutTerms {
         uint64 id;
         uint64 paid;
-        bytes32 userScriptHash;
+        bytes16 userScriptHash;
         bytes32 custodyScriptHash;
     }
 
@@ -159,16 +160,16 @@ contract BitcoinTunnel is AccessControl, Pausable {
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
 
     /// @notice Confirmations a new vault requires.
-    uint16 public constant DEFAULT_CONFIRMATIONS = 6;
+    uint16 internal constant DEFAULT_CONFIRMATIONS = 6;
     /// @notice Bounds of a vault's confirmations.
-    uint16 public constant MAX_CONFIRMATIONS = 1000;
+    uint16 internal constant MAX_CONFIRMATIONS = 1000;
     /// @notice Hard cap of the governance fee limit (50%).
-    uint16 public constant FEE_BPS_CAP = 5000;
+    uint16 internal constant FEE_BPS_CAP = 5000;
     /// @notice Smallest payout a withdrawal may ask for (Bitcoin's common dust limit).
     uint64 public constant DUST_LIMIT = 546;
     /// @notice Bounds of the withdrawal window.
-    uint64 public constant MIN_WITHDRAWAL_WINDOW = 1 hours;
-    uint64 public constant MAX_WITHDRAWAL_WINDOW = 30 days;
+    uint64 internal constant MIN_WITHDRAWAL_WINDOW = 1 hours;
+    uint64 internal constant MAX_WITHDRAWAL_WINDOW = 30 days;
 
     uint256 private constant BPS = 10_000;
     uint256 private constant NO_INDEX = type(uint256).max;
@@ -229,6 +230,10 @@ contract BitcoinTunnel is AccessControl, Pausable {
     event WithdrawalFinalized(uint64 indexed id, uint32 indexed vaultId, bytes32 payoutTxid, uint64 paid);
     /// @notice A withdrawal passed its deadline unpaid; the requester got `sats` from the vault's bond.
     event WithdrawalChallenged(uint64 indexed id, uint32 indexed vaultId, address indexed requester, uint64 sats);
+    /// @notice The tunnel was paused (same event as OpenZeppelin Pausable).
+    event Paused(address account);
+    /// @notice The tunnel was unpaused (same event as OpenZeppelin Pausable).
+    event Unpaused(address account);
     /// @notice Governance fee limits changed.
     event FeeLimitsSet(uint16 maxFeeBps, uint64 maxFlatFee);
     /// @notice The withdrawal window changed.
@@ -238,6 +243,10 @@ contract BitcoinTunnel is AccessControl, Pausable {
     // Errors
     // ------------------------------------------------------------------------------------------------------------
 
+    /// @notice The tunnel is paused (same error as OpenZeppelin Pausable).
+    error EnforcedPause();
+    /// @notice The tunnel is not paused (same error as OpenZeppelin Pausable).
+    error ExpectedPause();
     /// @notice No vault has that id.
     error UnknownVault(uint32 vaultId);
     /// @notice The caller is not the vault's operator.
@@ -250,8 +259,8 @@ contract BitcoinTunnel is AccessControl, Pausable {
     error BadVaultStatus(uint32 vaultId, VaultStatus status);
     /// @notice A custody script must be P2WPKH, P2WSH, P2TR, P2PKH or P2SH.
     error UnsupportedCustodyScript(bytes script);
-    /// @notice The custody script already belongs to a vault.
-    error CustodyScriptTaken(bytes script, uint32 vaultId);
+    /// @notice The custody script (keccak256 `scriptHash`) already belongs to a vault.
+    error CustodyScriptTaken(bytes32 scriptHash, uint32 vaultId);
     /// @notice A fee exceeds the governance limits.
     error FeeAboveLimit(uint256 feeBps, uint256 flatFee, uint256 maxFeeBps, uint256 maxFlatFee);
     /// @notice A governance fee limit above FEE_BPS_CAP.
@@ -356,12 +365,30 @@ contract BitcoinTunnel is AccessControl, Pausable {
 
     /// @notice Stops deposits and withdrawal requests everywhere. PAUSER_ROLE.
     function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
+        if (_cursor.paused) revert EnforcedPause();
+        _cursor.paused = true;
+        emit Paused(msg.sender);
     }
 
     /// @notice Lifts the global pause. PAUSER_ROLE.
     function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
+        if (!_cursor.paused) revert ExpectedPause();
+        _cursor.paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    /// @notice Whether the tunnel is paused.
+    function paused() external view returns (bool) {
+        return _cursor.paused;
+    }
+
+    modifier whenNotPaused() {
+        _requireNotPaused();
+        _;
+    }
+
+    function _requireNotPaused() private view {
+        if (_cursor.paused) revert EnforcedPause();
     }
 
     /// @notice Sets the Bitcoin confirmations a vault's deposits and payouts need. VAULT_MANAGER_ROLE.
@@ -389,7 +416,7 @@ contract BitcoinTunnel is AccessControl, Pausable {
         if (!_isPayableScript(script)) revert UnsupportedCustodyScript(script);
         bytes32 h = keccak256(script);
         uint32 taken = _vaultOfScript[h];
-        if (taken != 0) revert CustodyScriptTaken(script, taken);
+        if (taken != 0) revert CustodyScriptTaken(h, taken);
         vaultId = ++vaultCount;
         Vault storage v = _vaults[vaultId];
         v.status = VaultStatus.Live;
@@ -416,18 +443,18 @@ contract BitcoinTunnel is AccessControl, Pausable {
     /// @notice Pauses a Live vault (no deposits, no new withdrawals) or resumes a Paused one. The vault operator or
     ///         PAUSER_ROLE may pause; the operator may resume unless PAUSER_ROLE paused it; PAUSER_ROLE may resume.
     /// @param vaultId The vault.
-    /// @param paused True to pause, false to resume.
-    function setVaultPaused(uint32 vaultId, bool paused) external {
+    /// @param pause_ True to pause, false to resume.
+    function setVaultPaused(uint32 vaultId, bool pause_) external {
         Vault storage v = _existing(vaultId);
         bool pauser = hasRole(PAUSER_ROLE, msg.sender);
         bool operator = msg.sender == v.operator;
         if (!pauser && !operator) revert NotOperatorOrPauser(vaultId, msg.sender);
-        VaultStatus from = paused ? VaultStatus.Live : VaultStatus.Paused;
+        VaultStatus from = pause_ ? VaultStatus.Live : VaultStatus.Paused;
         if (v.status != from) revert BadVaultStatus(vaultId, v.status);
-        if (!paused && !pauser && v.pausedByGovernance) revert PausedByGovernance(vaultId);
-        VaultStatus to = paused ? VaultStatus.Paused : VaultStatus.Live;
+        if (!pause_ && !pauser && v.pausedByGovernance) revert PausedByGovernance(vaultId);
+        VaultStatus to = pause_ ? VaultStatus.Paused : VaultStatus.Live;
         v.status = to;
-        v.pausedByGovernance = paused && !operator;
+        v.pausedByGovernance = pause_ && !operator;
         emit VaultStatusChanged(vaultId, to);
     }
 
@@ -670,16 +697,6 @@ contract BitcoinTunnel is AccessControl, Pausable {
         return _withdrawals[id];
     }
 
-    /// @notice The fees a vault takes on a deposit and on a withdrawal of `sats`.
-    /// @return onDeposit Deposit fee (capped at `sats`: the deposit then mints nothing).
-    /// @return onWithdrawal Withdrawal fee (a request where it leaves less than DUST_LIMIT reverts).
-    function quoteFees(uint32 vaultId, uint64 sats) external view returns (uint64 onDeposit, uint64 onWithdrawal) {
-        Vault storage v = _vaults[vaultId];
-        onDeposit = _fee(sats, v.depositFeeBps, v.depositFlatFee);
-        if (onDeposit > sats) onDeposit = sats;
-        onWithdrawal = _fee(sats, v.withdrawalFeeBps, v.withdrawalFlatFee);
-    }
-
     /// @notice The vault `requestWithdrawal` would use for `sats`: the lowest id that is Live or Closing and has
     ///         custody - pending >= sats and bond - pending >= sats.
     /// @return found Whether one exists.
@@ -898,7 +915,7 @@ contract BitcoinTunnel is AccessControl, Pausable {
                 continue;
             }
             bytes32 h = BitcoinTxOutputs.hashSlice(rawTx, so, sl);
-            if (h == t.userScriptHash) {
+            if (bytes16(h) == t.userScriptHash) {
                 if (payIndex != NO_INDEX) revert PayoutOutputRepeated(id, i);
                 if (v != t.paid) revert PayoutAmountMismatch(id, t.paid, v);
                 payIndex = i;
@@ -933,7 +950,7 @@ contract BitcoinTunnel is AccessControl, Pausable {
         token.burn(msg.sender, sats);
         v.pending += sats;
         id = ++withdrawalCount;
-        uint64 deadline = uint64(block.timestamp) + withdrawalWindow;
+        uint48 deadline = uint48(block.timestamp + withdrawalWindow);
         _withdrawals[id] = Withdrawal({
             requester: msg.sender,
             vaultId: vaultId,
@@ -941,7 +958,7 @@ contract BitcoinTunnel is AccessControl, Pausable {
             sats: sats,
             fee: fee,
             deadline: deadline,
-            btcScriptHash: scriptHash
+            btcScriptHash: bytes16(scriptHash)
         });
         emit WithdrawalRequested(id, vaultId, msg.sender, btcScript, sats, fee, deadline);
     }

@@ -136,7 +136,6 @@ describe("BitcoinTunnel", function () {
       expect(v.custody).to.equal(sats);
       expect(v.accruedFees).to.equal(fee);
       expect((await tunnel.orderCursor()).count).to.equal(1n);
-      expect(await tunnel.quoteFees(1, sats)).to.deep.equal([fee, withdrawalFee(sats)]);
       await expectBacked();
     });
 
@@ -678,9 +677,13 @@ describe("BitcoinTunnel", function () {
         .withArgs(stranger.address, adminRole);
       await expect(s.pause()).to.be.revertedWithCustomError(tunnel, denied).withArgs(stranger.address, pauserRole);
       await expect(tunnel.connect(operator).pause()).to.be.revertedWithCustomError(tunnel, denied);
-      await tunnel.connect(pauser).pause();
+      await expect(tunnel.connect(pauser).pause()).to.emit(tunnel, "Paused").withArgs(pauser.address);
+      expect(await tunnel.paused()).to.equal(true);
+      await expect(tunnel.connect(pauser).pause()).to.be.revertedWithCustomError(tunnel, "EnforcedPause");
       await expect(s.unpause()).to.be.revertedWithCustomError(tunnel, denied).withArgs(stranger.address, pauserRole);
-      await tunnel.connect(pauser).unpause();
+      await expect(tunnel.connect(pauser).unpause()).to.emit(tunnel, "Unpaused").withArgs(pauser.address);
+      expect(await tunnel.paused()).to.equal(false);
+      await expect(tunnel.connect(pauser).unpause()).to.be.revertedWithCustomError(tunnel, "ExpectedPause");
       await expect(s.setVaultConfirmations(1, 3))
         .to.be.revertedWithCustomError(tunnel, denied)
         .withArgs(stranger.address, managerRole);
@@ -748,7 +751,7 @@ describe("BitcoinTunnel", function () {
       const op = tunnel.connect(operator);
       await expect(op.createVault(custody, TERMS))
         .to.be.revertedWithCustomError(tunnel, "CustodyScriptTaken")
-        .withArgs(hex0x(custody), 1);
+        .withArgs(ethers.keccak256(custody), 1);
       for (const bad of [opReturn(Buffer.alloc(20)), Buffer.from("0015" + "11".repeat(20), "hex"), Buffer.alloc(0)]) {
         await expect(op.createVault(bad, TERMS)).to.be.revertedWithCustomError(tunnel, "UnsupportedCustodyScript");
       }
