@@ -21,7 +21,8 @@ import {HemiBTC} from "./HemiBTC.sol";
 ///        must be at least the vault's minimum. The recipient is minted value - fee, fee = flat + value * bps / 10000
 ///        (capped at the value). Deposit fees, like withdrawal fees, accrue to the vault as unminted hemiBTC that
 ///        the operator claims with `claimFees`; so a vault's `custody` always equals the hemiBTC it backs (held by
-///        users, held by the tunnel as bonds, or accrued as fees) plus its pending withdrawals.
+///        users, held by the tunnel as bonds, or accrued as fees) plus its pending withdrawals (a challenge breaks
+///        this for the slashed vault: the user is paid from the bond while the unpaid BTC stays counted in custody).
 ///      - Order. Every confirmed deposit gets the next global `sequence` (the first is 1) and records its Bitcoin
 ///        position (height, txIndex; vout is in its key). Confirmation is NOT order-enforcing across calls, so nobody
 ///        can block a deposit by withholding an earlier one; instead each record says whether it came after the
@@ -43,6 +44,11 @@ import {HemiBTC} from "./HemiBTC.sol";
 ///        Closing and that has both the custody (custody - pending) and the free bond for the amount; O(vaults).
 ///      - Pause. The global pause (PAUSER_ROLE) stops deposits and withdrawal requests; finalization and challenges
 ///        stay open, so users can always be made whole. A paused vault takes no deposits and no new withdrawals.
+///      - Limits (not handled): a Slashed vault's remaining bond and custody have no recovery path (no governance
+///        sweep); a deposit that pays a vault after it closed or was slashed is not minted; coinbase outputs are
+///        accepted like any output (immature for 100 blocks on Bitcoin); inputs of a payout are not checked to spend
+///        custody (the tunnel cannot see prevouts); the bond does not scale with custody, it covers pending
+///        withdrawals only.
 contract BitcoinTunnel is AccessControl {
     // ------------------------------------------------------------------------------------------------------------
     // Types
@@ -269,8 +275,9 @@ contract BitcoinTunnel is AccessControl {
     error InvalidConfirmations(uint16 confirmations);
     /// @notice Withdrawal window outside MIN_WITHDRAWAL_WINDOW..MAX_WITHDRAWAL_WINDOW.
     error InvalidWithdrawalWindow(uint64 window);
-    /// @notice An amount of zero, or a zero address.
+    /// @notice An amount of zero where a positive one is needed.
     error ZeroAmount();
+    /// @notice A zero address where an account is needed.
     error ZeroAddress();
 
     /// @notice The deposit output index is past the transaction's outputs.
