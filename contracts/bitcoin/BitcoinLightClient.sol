@@ -644,26 +644,8 @@ contract BitcoinLightClient {
     /// @param minConfirmations Confirmations the block must have (1 = in the tip).
     /// @return txid The transaction id (internal byte order).
     function verifyTx(TxProof calldata proof, uint32 minConfirmations) external view returns (bytes32 txid) {
-        if (proof.rawTx.length == 64) revert RawTxIs64Bytes();
-        bytes memory rawTx = proof.rawTx;
-        BitcoinTx.validate(rawTx);
-        txid = BitcoinHash.hash256(rawTx);
-
-        bytes calldata header = proof.blockHeader;
-        if (header.length != BitcoinHeader.HEADER_LENGTH) revert BitcoinHeader.InvalidHeaderLength(header.length);
-        bytes32 blockHash = _hashHeader(header, 0);
-        uint32 height = proof.blockHeight;
-        uint32 best = _tip.height;
-        if (!_isCanonical(blockHash, height, best)) revert BlockNotCanonical(blockHash, height);
-        uint32 conf = best - height + 1;
-        if (conf < minConfirmations) revert InsufficientConfirmations(conf, minConfirmations);
-
-        bytes32 merkleRoot;
-        assembly {
-            merkleRoot := calldataload(add(header.offset, 36))
-        }
-        bytes32 root = BitcoinMerkle.computeRoot(txid, proof.merkleProof, proof.txIndex);
-        if (root != merkleRoot) revert MerkleRootMismatch(root, merkleRoot);
+        bytes32 merkleRoot = _checkBlock(proof.blockHeader, proof.blockHeight, minConfirmations);
+        txid = _checkTx(proof.rawTx, proof.txIndex, proof.merkleProof, merkleRoot);
     }
 
     /// @notice Verifies several transactions of one block, checking the block (length, canonical at `blockHeight`,
@@ -680,29 +662,44 @@ contract BitcoinLightClient {
         uint32 minConfirmations,
         TxInBlock[] calldata txs
     ) external view returns (bytes32[] memory txids) {
-        if (blockHeader.length != BitcoinHeader.HEADER_LENGTH) {
-            revert BitcoinHeader.InvalidHeaderLength(blockHeader.length);
-        }
-        bytes32 blockHash = _hashHeader(blockHeader, 0);
-        uint32 best = _tip.height;
-        if (!_isCanonical(blockHash, blockHeight, best)) revert BlockNotCanonical(blockHash, blockHeight);
-        uint32 conf = best - blockHeight + 1;
-        if (conf < minConfirmations) revert InsufficientConfirmations(conf, minConfirmations);
-        bytes32 merkleRoot;
-        assembly {
-            merkleRoot := calldataload(add(blockHeader.offset, 36))
-        }
+        bytes32 merkleRoot = _checkBlock(blockHeader, blockHeight, minConfirmations);
         uint256 n = txs.length;
         txids = new bytes32[](n);
         for (uint256 i; i < n; ++i) {
             TxInBlock calldata t = txs[i];
-            if (t.rawTx.length == 64) revert RawTxIs64Bytes();
-            bytes memory rawTx = t.rawTx;
-            BitcoinTx.validate(rawTx);
-            bytes32 txid = BitcoinHash.hash256(rawTx);
-            bytes32 root = BitcoinMerkle.computeRoot(txid, t.merkleProof, t.txIndex);
-            if (root != merkleRoot) revert MerkleRootMismatch(root, merkleRoot);
-            txids[i] = txid;
+            txids[i] = _checkTx(t.rawTx, t.txIndex, t.merkleProof, merkleRoot);
         }
+    }
+
+    /// @dev Checks a proof's block: 80 bytes, canonical at `height`, enough confirmations; returns its merkle root.
+    function _checkBlock(
+        bytes calldata header,
+        uint32 height,
+        uint32 minConfirmations
+    ) private view returns (bytes32 merkleRoot) {
+        if (header.length != BitcoinHeader.HEADER_LENGTH) revert BitcoinHeader.InvalidHeaderLength(header.length);
+        bytes32 blockHash = _hashHeader(header, 0);
+        uint32 best = _tip.height;
+        if (!_isCanonical(blockHash, height, best)) revert BlockNotCanonical(blockHash, height);
+        uint32 conf = best - height + 1;
+        if (conf < minConfirmations) revert InsufficientConfirmations(conf, minConfirmations);
+        assembly {
+            merkleRoot := calldataload(add(header.offset, 36))
+        }
+    }
+
+    /// @dev Checks one transaction of a block: not 64 bytes, well formed, and on the merkle path to `merkleRoot`.
+    function _checkTx(
+        bytes calldata raw,
+        uint256 txIndex,
+        bytes calldata siblings,
+        bytes32 merkleRoot
+    ) private view returns (bytes32 txid) {
+        if (raw.length == 64) revert RawTxIs64Bytes();
+        bytes memory rawTx = raw;
+        BitcoinTx.validate(rawTx);
+        txid = BitcoinHash.hash256(rawTx);
+        bytes32 root = BitcoinMerkle.computeRoot(txid, siblings, txIndex);
+        if (root != merkleRoot) revert MerkleRootMismatch(root, merkleRoot);
     }
 }
