@@ -2,7 +2,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { btcNodeCommand } from "./commands/btcNode";
 import { deployCommand } from "./commands/deploy";
+import { depositCommand } from "./commands/deposit";
 import { relayerCommand } from "./commands/relayer";
+import { statusCommand } from "./commands/status";
+import { withdrawCommand } from "./commands/withdraw";
 
 /** A sub-command of the `hemi-fabric` CLI. */
 export interface Command {
@@ -12,7 +15,14 @@ export interface Command {
 }
 
 /** Every sub-command, in the order help lists them. Add new commands here. */
-const commands: Command[] = [relayerCommand, deployCommand, btcNodeCommand];
+const commands: Command[] = [
+  relayerCommand,
+  deployCommand,
+  btcNodeCommand,
+  depositCommand,
+  withdrawCommand,
+  statusCommand,
+];
 
 function packageVersion(): string {
   const pkgPath = path.join(__dirname, "..", "..", "..", "package.json");

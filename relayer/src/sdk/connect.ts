@@ -1,0 +1,73 @@
+/**
+ * A TunnelClient from the project's configuration (the same settings as the relayer and `deploy`: EVM_RPC_URL,
+ * BITCOIN_RPC_URL, DEPLOYMENT_FILE / DEPLOYMENTS_DIR), for the CLI and for scripts.
+ */
+import { Wallet, type JsonRpcProvider } from "ethers";
+import { BitcoinRpcClient } from "../bitcoin/rpcClient";
+import { ConfigError } from "../config/load";
+import type { FabricConfig } from "../config/schema";
+import { deploymentPath, readDeployment, type Deployment } from "../evm/deployment";
+import { connectEvm } from "../evm/provider";
+import { TunnelClient } from "./tunnelClient";
+
+export interface ConnectTunnelOptions {
+  cfg: FabricConfig;
+  /** EVM key of the user (withdrawals); omit for read-only use. */
+  privateKey?: string;
+  pollIntervalMs?: number;
+}
+
+export interface ConnectedTunnel {
+  client: TunnelClient;
+  deployment: Deployment;
+  provider: JsonRpcProvider;
+  /** Releases the EVM provider. */
+  close(): void;
+}
+
+/** Connects to the EVM node (bounded retries) and the Bitcoin node, reads the deployment, builds the client. */
+export async function connectTunnel(opts: ConnectTunnelOptions): Promise<ConnectedTunnel> {
+  const { cfg } = opts;
+  const { provider, chainId } = await connectEvm(cfg.EVM_RPC_URL, cfg.STARTUP_RETRIES, cfg.STARTUP_RETRY_DELAY_MS);
+  try {
+    const file = cfg.DEPLOYMENT_FILE ?? deploymentPath(cfg.DEPLOYMENTS_DIR, chainId);
+    const deployment = readDeployment(file);
+    if (deployment.chainId !== chainId) {
+      throw new ConfigError(
+        `DEPLOYMENT_FILE: ${file} is for chain ${deployment.chainId}, EVM_RPC_URL serves ${chainId}`,
+        ["DEPLOYMENT_FILE"],
+      );
+    }
+    const bitcoin = new BitcoinRpcClient({
+      url: cfg.BITCOIN_RPC_URL,
+      cookieFile: cfg.BITCOIN_RPC_COOKIE_FILE,
+      timeoutMs: cfg.BITCOIN_RPC_TIMEOUT_MS,
+      retries: 2,
+    });
+    let signer: Wallet | undefined;
+    if (opts.privateKey !== undefined) {
+      if (!/^(0x)?[0-9a-fA-F]{64}$/.test(opts.privateKey)) {
+        throw new ConfigError("the EVM private key must be 32 bytes of hex (64 hex digits, optional 0x)", [
+          "USER_PRIVATE_KEY",
+        ]);
+      }
+      signer = new Wallet(opts.privateKey.startsWith("0x") ? opts.privateKey : `0x${opts.privateKey}`, provider);
+    }
+    const client = TunnelClient.fromDeployment(deployment, {
+      provider,
+      signer,
+      bitcoin,
+      pollIntervalMs: opts.pollIntervalMs,
+    });
+    if ((await provider.getCode(await client.tunnel.getAddress())) === "0x") {
+      throw new ConfigError(
+        `no BitcoinTunnel contract at ${await client.tunnel.getAddress()} on chain ${chainId}: redeploy or fix DEPLOYMENT_FILE`,
+        ["DEPLOYMENT_FILE"],
+      );
+    }
+    return { client, deployment, provider, close: () => provider.destroy() };
+  } catch (err) {
+    provider.destroy();
+    throw err;
+  }
+}
