@@ -1,0 +1,252 @@
+import { expect } from "chai";
+import { Transaction } from "bitcoinjs-lib";
+import { ethers } from "hardhat";
+import type { Signer } from "ethers";
+import { displayToInternal } from "../../relayer/src/bitcoin/byteOrder";
+import { buildSignedTx, keyOutput, randomKey } from "../../relayer/src/bitcoin/txBuilder";
+import {
+  AddressError,
+  NotADepositError,
+  TrackTimeoutError,
+  TunnelClient,
+  addressToScriptHex,
+  formatBtc,
+  parseAmount,
+  type DepositStatus,
+  type WithdrawalStatus,
+} from "../../relayer/src/sdk";
+import { rejection } from "../relayer/helpers/rejects";
+import { startTunnelStack, until, type TunnelStack } from "./helpers";
+
+describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTunnel)", function () {
+  this.timeout(180_000);
+  let stack: TunnelStack;
+  let admin: Signer;
+  let user: Signer;
+  let adminClient: TunnelClient;
+  let userClient: TunnelClient;
+
+  before(async () => {
+    [admin, user] = await ethers.getSigners();
+    stack = await startTunnelStack(admin);
+    const common = {
+      bitcoin: stack.rpc,
+      tunnel: await stack.tunnel.getAddress(),
+      network: "regtest" as const,
+      fromBlock: stack.deployBlock,
+      pollIntervalMs: 50,
+    };
+    adminClient = new TunnelClient({ ...common, provider: ethers.provider, signer: admin });
+    userClient = new TunnelClient({ ...common, provider: ethers.provider, signer: user });
+  });
+
+  after(async () => {
+    await stack?.close();
+  });
+
+  it("gives deposit instructions: the custody address, the OP_RETURN for the recipient, minimum, fees", async () => {
+    const recipient = await user.getAddress();
+    const ins = await userClient.depositInstructions(recipient.toLowerCase());
+    expect(ins.vaultId).to.equal(1);
+    expect(ins.custodyScript).to.equal(stack.custodyScript);
+    expect(ins.address).to.match(/^bcrt1q/);
+    expect(addressToScriptHex(ins.address, "regtest")).to.equal(stack.custodyScript);
+    expect(ins.recipient).to.equal(recipient);
+    expect(ins.opReturnScript).to.equal("6a14" + recipient.slice(2).toLowerCase());
+    expect(ins.opReturnHex).to.equal(recipient.slice(2).toLowerCase());
+    expect(ins.minDeposit).to.equal(10_000n);
+    expect(ins.confirmations).to.equal(6);
+    // 100 flat + 10 bps: 1 BTC -> 100 + 100,000 sat.
+    expect(ins.tunnelFee(100_000_000n)).to.equal(100_100n);
+    expect(ins.networkFee(2)).to.be.greaterThan(200n).and.lessThan(400n);
+    await expect(userClient.depositInstructions("0x0000000000000000000000000000000000000000")).to.be.rejectedWith(
+      /zero address/,
+    );
+    await expect(userClient.depositInstructions("0x1234")).to.be.rejectedWith(/not a 0x-prefixed 20-byte EVM address/);
+    await expect(userClient.depositInstructions(recipient, 7)).to.be.rejectedWith(/vault 7 does not exist/);
+  });
+
+  it("sends a deposit from the node's wallet and tracks it: mempool -> mined n/6 -> ready -> minted", async () => {
+    const recipient = await user.getAddress();
+    const amount = parseAmount("0.5");
+    const sent = await userClient.sendDepositFromNodeWallet({ amountSats: amount, recipient });
+    expect(sent.vout).to.equal(0);
+    const tx = Transaction.fromHex(sent.hex);
+    expect(tx.outs[0].value).to.equal(amount);
+    expect(Buffer.from(tx.outs[0].script).toString("hex")).to.equal(stack.custodyScript);
+    expect(Buffer.from(tx.outs[1].script).toString("hex")).to.equal("6a14" + recipient.slice(2).toLowerCase());
+    expect(Buffer.from(tx.ins[0].hash).reverse().toString("hex")).to.equal(sent.fundingTxid);
+
+    const seen: DepositStatus[] = [];
+    const tracking = userClient.trackDeposit(sent.txid, { onUpdate: (s) => seen.push(s), timeoutMs: 60_000 });
+    await until("mempool state", async () => seen.length > 0);
+    expect(seen[0].stage).to.equal("mempool");
+    expect(seen[0].sats).to.equal(amount);
+    // Three blocks: mined with 3 confirmations, the light client behind until we relay.
+    await stack.mine(3, false);
+    await until("mined state", async () => seen.some((s) => s.stage === "mined" && s.confirmations === 3));
+    await stack.relayHeaders();
+    await until("light client 3/6", async () => seen.some((s) => s.lightClientConfirmations === 3));
+    await stack.mine(3);
+    await until("ready", async () => seen.some((s) => s.stage === "ready"));
+    const proven = await adminClient.proveDeposit(sent.txid);
+    const final = await tracking;
+    expect(final.stage).to.equal("minted");
+    expect(final.sequence).to.equal(proven.sequence);
+    expect(final.minted).to.equal(amount - 100n - amount / 1000n);
+    expect(final.evmTxHash).to.equal(proven.evmTxHash);
+    expect(final.inBitcoinOrder).to.equal(true);
+    const stages = seen.map((s) => s.stage);
+    expect(stages.indexOf("mempool")).to.be.lessThan(stages.indexOf("mined"));
+    expect(stages.indexOf("mined")).to.be.lessThan(stages.indexOf("ready"));
+    expect(stages[stages.length - 1]).to.equal("minted");
+    expect(await userClient.balanceOf(recipient)).to.equal(final.minted);
+    // The tunnel's own record agrees.
+    const rec = (await stack.tunnel.depositRecord(displayToInternal(sent.txid), 0)) as { sequence: bigint };
+    expect(rec.sequence).to.equal(final.sequence);
+    await expect(adminClient.proveDeposit(sent.txid)).to.be.rejectedWith(/already minted/);
+  });
+
+  it("builds a deposit from a key's own coins that confirmDeposit accepts; refuses amounts under the minimum", async () => {
+    const key = randomKey();
+    const own = keyOutput(key, "p2wpkh");
+    const fundTxid = await stack.rpc.sendToAddress(own.address, 0.3);
+    await stack.mine(1);
+    const funding = await stack.rpc.getRawTransaction(fundTxid, true);
+    const out = funding.vout.find((o) => o.scriptPubKey.hex === own.script.toString("hex"));
+    if (out === undefined) throw new Error("funding output not found");
+    const inputs = [{ txid: fundTxid, vout: out.n, value: 30_000_000n, script: own.script, key }];
+    const recipient = await admin.getAddress();
+    await expect(
+      userClient.buildDeposit({ inputs, amountSats: 9_999n, recipient, changeScript: own.script.toString("hex") }),
+    ).to.be.rejectedWith(/below vault 1's minimum of 10000 sat/);
+    const built = await userClient.buildDeposit({
+      inputs,
+      amountSats: 20_000_000n,
+      recipient,
+      changeAddress: own.address,
+      feeRate: 3,
+    });
+    expect(built.changeVout).to.equal(2);
+    const tx = Transaction.fromHex(built.hex);
+    expect(tx.outs[2].value).to.equal(30_000_000n - 20_000_000n - built.fee);
+    expect(await userClient.broadcast(built.hex)).to.equal(built.txid);
+    await stack.mine(6);
+    expect((await userClient.depositStatus(built.txid)).stage).to.equal("ready");
+    const before = await userClient.balanceOf(recipient);
+    await adminClient.proveDeposit(built.txid);
+    expect((await userClient.balanceOf(recipient)) - before).to.equal(20_000_000n - 100n - 20_000n);
+  });
+
+  it("says why a transaction is not a deposit, and reports unknown txids as not-found", async () => {
+    const key = randomKey();
+    const own = keyOutput(key, "p2wpkh");
+    const fundTxid = await stack.rpc.sendToAddress(own.address, 0.01);
+    const funding = await stack.rpc.getRawTransaction(fundTxid, true);
+    const out = funding.vout.find((o) => o.scriptPubKey.hex === own.script.toString("hex"));
+    if (out === undefined) throw new Error("funding output not found");
+    const recipient = (await user.getAddress()).slice(2);
+    const tx = buildSignedTx({
+      inputs: [{ txid: fundTxid, vout: out.n, value: 1_000_000n, script: own.script, key }],
+      outputs: [
+        { script: stack.custodyScript, value: 900_000n },
+        { opReturn: recipient, value: 0n },
+        { opReturn: recipient, value: 0n },
+      ],
+    });
+    const txid = await stack.rpc.sendRawTransaction(tx.toHex()).catch(() => undefined);
+    if (txid !== undefined) {
+      const err = await rejection(userClient.depositStatus(txid));
+      expect(err).to.be.instanceOf(NotADepositError);
+      expect((err as Error).message).to.match(/MultipleOpReturns \(outputs 1 and 2\)/);
+    } else {
+      // A node that refuses two OP_RETURNs as non-standard: the same check on the raw transaction.
+      const { inspectDepositTx } = await import("../../relayer/src/sdk");
+      expect(() => inspectDepositTx(tx.toHex(), new Map([[stack.custodyScript, 1]]))).to.throw(/MultipleOpReturns/);
+    }
+    const unknown = "ab".repeat(32);
+    const s = await userClient.depositStatus(unknown);
+    expect(s.stage).to.equal("not-found");
+    const err = await rejection(userClient.trackDeposit(unknown, { timeoutMs: 200 }));
+    expect(err).to.be.instanceOf(TrackTimeoutError);
+    expect((err as TrackTimeoutError<DepositStatus>).last?.stage).to.equal("not-found");
+  });
+
+  it("validates withdrawal destinations and amounts before sending anything", async () => {
+    const nonce = await ethers.provider.getTransactionCount(await user.getAddress());
+    const mainnet = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq";
+    let err = await rejection(userClient.requestWithdrawal({ to: mainnet, sats: 50_000n }));
+    expect(err).to.be.instanceOf(AddressError);
+    expect((err as Error).message).to.equal(`${mainnet} is a mainnet address, but this tunnel is on regtest`);
+    err = await rejection(userClient.requestWithdrawal({ to: "bcrt1qnotanaddress", sats: 50_000n }));
+    expect(err).to.be.instanceOf(AddressError);
+    expect((err as Error).message).to.match(/is not a valid regtest Bitcoin address/);
+    const to = await stack.rpc.getNewAddress();
+    await expect(userClient.requestWithdrawal({ to, sats: 10n ** 15n })).to.be.rejectedWith(/less than the/);
+    // No bond yet: no vault can serve.
+    await expect(userClient.requestWithdrawal({ to, sats: 100_000n })).to.be.rejectedWith(
+      /no vault can serve a withdrawal of 100000 sat.*vault 1 Live/,
+    );
+    expect(await ethers.provider.getTransactionCount(await user.getAddress())).to.equal(nonce);
+  });
+
+  it("requests a withdrawal and tracks it: requested -> payout broadcast -> mined n/6 -> finalized", async () => {
+    // Bond: the admin (the vault operator) minted hemiBTC in the previous test; it bonds 0.1 BTC of it.
+    const tunnelAddr = await stack.tunnel.getAddress();
+    await (await stack.token.approve(tunnelAddr, 10_000_000n)).wait();
+    await (await stack.tunnel.addBond(1, 10_000_000n)).wait();
+
+    const to = await stack.rpc.getNewAddress();
+    const toScript = addressToScriptHex(to, "regtest");
+    const balance = await userClient.balanceOf(await user.getAddress());
+    const req = await userClient.requestWithdrawal({ to, sats: 1_000_000n });
+    expect(req.id).to.equal(1n);
+    expect(req.vaultId).to.equal(1);
+    expect(req.fee).to.equal(200n);
+    expect(req.payout).to.equal(999_800n);
+    expect(req.btcScript).to.equal(toScript);
+    expect(await userClient.balanceOf(await user.getAddress())).to.equal(balance - 1_000_000n);
+
+    const seen: WithdrawalStatus[] = [];
+    const tracking = userClient.trackWithdrawal(req.id, { onUpdate: (s) => seen.push(s), timeoutMs: 60_000 });
+    await until("requested", async () => seen.length > 0);
+    expect(seen[0].stage).to.equal("requested");
+    expect(seen[0].btcAddress).to.equal(to);
+    // A decoy: OP_RETURN <id> paying the wrong amount is not taken for the payout.
+    await stack.payOut(req.id, toScript, 999_000n, 0);
+    const payoutTxid = await stack.payOut(req.id, toScript, 999_800n, 1);
+    await until("payout-broadcast", async () => seen.some((s) => s.stage === "payout-broadcast"));
+    expect(seen.find((s) => s.stage === "payout-broadcast")?.payoutTxid).to.equal(payoutTxid);
+    await stack.mine(2);
+    await until("payout 2/6", async () => seen.some((s) => s.stage === "payout-mined" && s.confirmations === 2));
+    await stack.mine(4);
+    await until("payout 6/6 in the light client", async () =>
+      seen.some((s) => s.stage === "payout-mined" && s.lightClientConfirmations === 6),
+    );
+    const { buildTxProof } = await import("../../relayer/src/bitcoin/txProof");
+    await (await stack.tunnel.finalizeWithdrawal(req.id, await buildTxProof(stack.rpc, payoutTxid))).wait();
+    const final = await tracking;
+    expect(final.stage).to.equal("finalized");
+    expect(final.payoutTxid).to.equal(payoutTxid);
+    expect(final.paid).to.equal(999_800n);
+    expect(final.finalizeTxHash).to.match(/^0x[0-9a-f]{64}$/);
+    const utxos = await stack.rpc.listUnspent(1, 9_999_999, [to]);
+    expect(utxos.map((u) => u.txid)).to.include(payoutTxid);
+  });
+
+  it("summarises the tunnel: vaults, supply, recent deposits and withdrawals", async () => {
+    const s = await userClient.summary(10);
+    expect(s.network).to.equal("regtest");
+    expect(s.vaults).to.have.length(1);
+    expect(s.vaults[0].status).to.equal("Live");
+    expect(s.vaults[0].bond).to.equal(10_000_000n);
+    expect(s.vaults[0].address).to.match(/^bcrt1q/);
+    expect(s.depositCount).to.equal(2n);
+    expect(s.withdrawalCount).to.equal(1n);
+    expect(s.recentDeposits.map((d) => d.sequence)).to.deep.equal([1n, 2n]);
+    expect(s.recentWithdrawals[0].status).to.equal("Finalized");
+    expect(s.totalSupply).to.equal((await stack.token.totalSupply()) as bigint);
+    expect(s.lightClientBest.height).to.equal(s.bitcoinTip.height);
+    expect(formatBtc(s.vaults[0].custody)).to.match(/^0\.\d{8}$/);
+  });
+});
