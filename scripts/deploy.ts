@@ -1,7 +1,8 @@
 /**
  * Hardhat script behind `npx hemi-fabric deploy`: deploys the contracts with the Hardhat network's first signer,
  * anchoring the light client at a checkpoint read from the Bitcoin node (BITCOIN_RPC_URL; tip minus
- * DEPLOY_ANCHOR_MARGIN, or DEPLOY_ANCHOR_HEIGHT), and writes deployments/<chainId>.json (DEPLOYMENTS_DIR).
+ * DEPLOY_ANCHOR_MARGIN, or DEPLOY_ANCHOR_HEIGHT), deploys BitcoinTunnel and its HemiBTC, creates the signer's vault
+ * when VAULT_CUSTODY_KEY is set, and writes deployments/<chainId>.json (DEPLOYMENTS_DIR).
  *
  *   BITCOIN_RPC_URL=http://hemi:hemi@127.0.0.1:18443 npx hardhat run scripts/deploy.ts --network localhost
  */
@@ -9,7 +10,7 @@ import hre from "hardhat";
 import { BitcoinRpcClient } from "../relayer/src/bitcoin/rpcClient";
 import { ConfigError } from "../relayer/src/config/load";
 import { configSchema } from "../relayer/src/config/schema";
-import { deployFabric } from "../relayer/src/evm/deployFabric";
+import { deployFabric, vaultOptionFromConfig } from "../relayer/src/evm/deployFabric";
 import { writeDeployment } from "../relayer/src/evm/deployment";
 
 async function main(): Promise<void> {
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     bitcoin,
     anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
     anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
+    vault: vaultOptionFromConfig(cfg),
   });
   console.log(writeDeployment(cfg.DEPLOYMENTS_DIR, deployment));
 }

@@ -18,6 +18,10 @@ import { connectEvm } from "./evm/provider";
 import { RevertDecoder } from "./evm/revertDecoder";
 import { EvmSender } from "./evm/sender";
 import { HeadersRole } from "./roles/headers/headersRole";
+import { DepositsRole } from "./roles/deposits/depositsRole";
+import { WithdrawalsRole } from "./roles/withdrawals/withdrawalsRole";
+import { parseCustodyKey } from "./roles/withdrawals/custodyKey";
+import { TunnelClient, tunnelAbi } from "./evm/tunnel";
 import type { RoleName } from "./config/roles";
 
 export interface RunningRelayer {
@@ -25,6 +29,8 @@ export interface RunningRelayer {
   prefix: string;
   signer: string;
   lightClient: string;
+  /** BitcoinTunnel address, when the deployment has one. */
+  tunnel?: string;
   opsPort?: number;
   /** Graceful stop: no new jobs, jobs in hand finished or released, connections closed. */
   stop(): Promise<void>;
@@ -81,7 +87,26 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       what: `Bitcoin node at ${redactUrl(cfg.BITCOIN_RPC_URL)} (BITCOIN_RPC_URL)`,
     });
 
-    const { address } = locateDeployment(cfg, evm.chainId);
+    const { address, deployment } = locateDeployment(cfg, evm.chainId);
+    const tunnelAddress = cfg.TUNNEL_ADDRESS ?? deployment?.contracts.BitcoinTunnel;
+    const tunnelRoles = roles.filter((r) => r === "deposits" || r === "withdrawals");
+    if (tunnelRoles.length > 0 && tunnelAddress === undefined) {
+      throw new ConfigError(
+        `roles ${tunnelRoles.join(", ")} need the tunnel: set TUNNEL_ADDRESS or use a deployment file with contracts.BitcoinTunnel (redeploy with \`npx hemi-fabric deploy\`)`,
+        ["TUNNEL_ADDRESS", "DEPLOYMENT_FILE"],
+      );
+    }
+    if (roles.includes("withdrawals") && cfg.VAULT_CUSTODY_KEY === undefined) {
+      throw new ConfigError("role withdrawals needs VAULT_CUSTODY_KEY (the vault's custody key, hex or WIF)", [
+        "VAULT_CUSTODY_KEY",
+      ]);
+    }
+    if (tunnelAddress !== undefined && tunnelRoles.length > 0 && (await provider.getCode(tunnelAddress)) === "0x") {
+      throw new ConfigError(`no contract at tunnel address ${tunnelAddress} on chain ${evm.chainId}`, [
+        "TUNNEL_ADDRESS",
+        "DEPLOYMENT_FILE",
+      ]);
+    }
     if ((await provider.getCode(address)) === "0x") {
       throw new ConfigError(
         `no contract at light client address ${address} on chain ${evm.chainId}: redeploy, or fix DEPLOYMENT_FILE / LIGHT_CLIENT_ADDRESS`,
@@ -111,7 +136,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       provider,
       redis,
       prefix,
-      decoder: new RevertDecoder([lightClientAbi()]),
+      decoder: new RevertDecoder([lightClientAbi(), tunnelAbi()]),
       log: log.child({ component: "sender" }),
       metrics,
       receiptTimeoutMs: cfg.TX_RECEIPT_TIMEOUT_MS,
@@ -121,7 +146,11 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       lockTtlMs: cfg.LOCK_TTL_MS,
     });
 
-    const running: { stop(): void; health(): { ok: boolean; detail: unknown } }[] = [];
+    const running = new Map<RoleName, { stop(): void; health(): { ok: boolean; detail: unknown } }>();
+    const tunnel =
+      tunnelAddress === undefined
+        ? undefined
+        : new TunnelClient(tunnelAddress, address, provider, deployment?.blockNumber ?? 0);
     if (roles.includes("headers")) {
       const role = new HeadersRole({
         core,
@@ -143,7 +172,48 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
         anchorHeight,
       });
       role.start();
-      running.push(role);
+      running.set("headers", role);
+    }
+    if (roles.includes("deposits") && tunnel !== undefined) {
+      const role = new DepositsRole({
+        core,
+        log: log.child({ role: "deposits" }),
+        redis,
+        node: bitcoin,
+        tunnel,
+        sender,
+        metrics,
+        prefix,
+        lockTtlMs: cfg.LOCK_TTL_MS,
+        maxBatch: cfg.DEPOSITS_MAX_BATCH,
+        pollIntervalMs: cfg.BITCOIN_POLL_INTERVAL_MS,
+        startHeight: anchorHeight,
+        scanBlocks: cfg.DEPOSITS_SCAN_BLOCKS,
+      });
+      role.start();
+      running.set("deposits", role);
+    }
+    if (roles.includes("withdrawals") && tunnel !== undefined && cfg.VAULT_CUSTODY_KEY !== undefined) {
+      const role = new WithdrawalsRole({
+        core,
+        log: log.child({ role: "withdrawals" }),
+        redis,
+        node: bitcoin,
+        tunnel,
+        provider,
+        sender,
+        metrics,
+        prefix,
+        key: parseCustodyKey(cfg.VAULT_CUSTODY_KEY),
+        pollIntervalMs: cfg.BITCOIN_POLL_INTERVAL_MS,
+        lockTtlMs: cfg.LOCK_TTL_MS,
+        concurrency: cfg.WITHDRAWALS_CONCURRENCY,
+        feeTarget: cfg.WITHDRAWAL_FEE_TARGET,
+        fallbackFeeRate: cfg.WITHDRAWAL_FALLBACK_FEE_RATE,
+        searchDepth: cfg.WITHDRAWAL_SEARCH_DEPTH,
+      });
+      role.start();
+      running.set("withdrawals", role);
     }
     cleanups.push(() => core.close(cfg.SHUTDOWN_TIMEOUT_MS));
     cleanups.push(async () => running.forEach((r) => r.stop()));
@@ -155,7 +225,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       log,
       checks: {
         redis: async () => ({ ok: redis.status === "ready", detail: redis.status }),
-        ...Object.fromEntries(roles.map((name, i) => [name, async () => running[i].health()])),
+        ...Object.fromEntries([...running.entries()].map(([name, role]) => [name, async () => role.health()] as const)),
       },
     });
     cleanups.push(() => ops.close());
@@ -165,6 +235,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
         roles,
         chainId: evm.chainId,
         lightClient: address,
+        tunnel: tunnelAddress,
         anchorHeight,
         bitcoinHeight: btcHeight,
         signer: signer.address,
@@ -180,6 +251,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       prefix,
       signer: signer.address,
       lightClient: address,
+      tunnel: tunnelAddress,
       opsPort: ops.port,
       stop: () => {
         stopping ??= (async () => {

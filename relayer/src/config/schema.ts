@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseCustodyKey } from "../roles/withdrawals/custodyKey";
 
 /** Accepts a string of digits (environment variables are strings) or a number; yields an integer. */
 function intField(min: number, max: number = Number.MAX_SAFE_INTEGER) {
@@ -18,6 +19,15 @@ const redisUrl = z
 const privateKey = z
   .string()
   .regex(/^(0x)?[0-9a-fA-F]{64}$/, { message: "must be 32 bytes of hex (64 hex digits, optional 0x)" });
+
+/** VAULT_CUSTODY_KEY: hex or WIF, checked to be a usable secp256k1 key (the message never echoes it). */
+const custodyKey = z.string().superRefine((v, ctx) => {
+  try {
+    parseCustodyKey(v);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+  }
+});
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, { message: "must be a 0x-prefixed 20-byte address" });
 
@@ -63,6 +73,29 @@ const configShape = z.object({
   LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
   DEPLOY_ANCHOR_HEIGHT: intField(0).optional(),
   DEPLOY_ANCHOR_MARGIN: intField(0).default(6),
+  /** BitcoinTunnel address (default: from the deployment file). */
+  TUNNEL_ADDRESS: address.optional(),
+  /** Custody key of the operator's vault (hex or WIF): deploy creates the vault, the withdrawals role pays from it. */
+  VAULT_CUSTODY_KEY: custodyKey.optional(),
+  /** Terms of the vault deploy creates (VaultTerms; fees within the tunnel's limits: 500 bps, 100,000 sat). */
+  VAULT_CONFIRMATIONS: intField(1, 1_000).default(6),
+  VAULT_MIN_DEPOSIT: intField(0).default(10_000),
+  VAULT_DEPOSIT_FEE_BPS: intField(0, 5_000).default(0),
+  VAULT_DEPOSIT_FLAT_FEE: intField(0).default(0),
+  VAULT_WITHDRAWAL_FEE_BPS: intField(0, 5_000).default(0),
+  VAULT_WITHDRAWAL_FLAT_FEE: intField(0).default(0),
+  /** deposits role: most Bitcoin blocks scanned per poll. */
+  DEPOSITS_SCAN_BLOCKS: intField(1, 10_000).default(100),
+  /** deposits role: most deposits in one confirmDepositsInBlock transaction. */
+  DEPOSITS_MAX_BATCH: intField(1, 1_000).default(100),
+  /** withdrawals role: withdrawals handled at once (payouts are serialised per custody key regardless). */
+  WITHDRAWALS_CONCURRENCY: intField(1, 100).default(8),
+  /** withdrawals role: estimatesmartfee confirmation target of payouts. */
+  WITHDRAWAL_FEE_TARGET: intField(1, 1_008).default(2),
+  /** withdrawals role: fallback payout fee rate (sat/vB) when the node has no estimate. */
+  WITHDRAWAL_FALLBACK_FEE_RATE: z.coerce.number().positive().default(2),
+  /** withdrawals role: recent blocks searched for an existing payout of a withdrawal before a new one is built. */
+  WITHDRAWAL_SEARCH_DEPTH: intField(1, 10_000).default(144),
 });
 
 export const configSchema = configShape

@@ -82,6 +82,53 @@ export class RelayerMetrics {
     registers: [this.registry],
   });
 
+  readonly depositsFound = new Counter({
+    name: "hemi_fabric_deposits_found_total",
+    help: "Outputs to a vault's custody script found by this process's deposit scanner",
+    registers: [this.registry],
+  });
+  readonly depositsConfirmed = new Counter({
+    name: "hemi_fabric_deposits_confirmed_total",
+    help: "Deposits minted by this process's transactions",
+    registers: [this.registry],
+  });
+  readonly depositsFailed = new Counter({
+    name: "hemi_fabric_deposits_failed_total",
+    help: "Deposits recorded as never mintable (malformed, below minimum, vault not taking deposits)",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly depositScanHeight = new Gauge({
+    name: "hemi_fabric_deposits_scan_height",
+    help: "Last Bitcoin block height the deposit scanner has scanned",
+    registers: [this.registry],
+  });
+  readonly depositsPending = new Gauge({
+    name: "hemi_fabric_deposits_pending",
+    help: "Deposits found and not yet minted (waiting for confirmations or in flight)",
+    registers: [this.registry],
+  });
+  readonly depositLagBlocks = new Gauge({
+    name: "hemi_fabric_deposits_lag_blocks",
+    help: "Bitcoin tip height minus the height of the oldest deposit not yet minted (0 when none is pending)",
+    registers: [this.registry],
+  });
+  readonly withdrawalsPaid = new Counter({
+    name: "hemi_fabric_withdrawals_paid_total",
+    help: "Withdrawal payouts broadcast on Bitcoin by this process",
+    registers: [this.registry],
+  });
+  readonly withdrawalsFinalized = new Counter({
+    name: "hemi_fabric_withdrawals_finalized_total",
+    help: "Withdrawals finalized (payout proven) by this process's transactions",
+    registers: [this.registry],
+  });
+  readonly withdrawalLagSeconds = new Gauge({
+    name: "hemi_fabric_withdrawals_last_lag_seconds",
+    help: "Seconds from the request (its EVM block) to the finalization of the last withdrawal this process finalized",
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "hemi_fabric_" });
   }

@@ -1,8 +1,12 @@
 import { ContractFactory, type Signer } from "ethers";
 import type { Logger } from "pino";
 import { displayToInternal } from "../bitcoin/byteOrder";
+import type { FabricConfig } from "../config/schema";
+import { custodyScriptOf, parseCustodyKey } from "../roles/withdrawals/custodyKey";
 import { loadArtifact } from "./artifacts";
 import type { Deployment } from "./deployment";
+import { loadTunnelArtifact } from "./tunnel";
+import { createOperatorVault, type VaultTerms } from "./tunnelVault";
 
 /** What deploy reads from the Bitcoin node (BitcoinRpcClient provides it). */
 export interface DeployBitcoinSource {
@@ -41,6 +45,11 @@ export interface DeployOptions {
   /** Anchor at this height; default: the node's tip minus `anchorMargin`. */
   anchorHeight?: number;
   anchorMargin: number;
+  /**
+   * Also create a vault operated by the deploy signer (VAULT_CUSTODY_KEY): its P2WPKH custody script, terms and
+   * confirmations. The signer is the tunnel's admin, so it grants itself VAULT_MANAGER_ROLE and OPERATOR_ROLE.
+   */
+  vault?: { custodyScript: string; terms: VaultTerms; confirmations: number };
   log?: Logger;
 }
 
@@ -63,8 +72,9 @@ export async function readAnchor(
 }
 
 /**
- * Deploys the contracts that exist so far (BitcoinLightClient, anchored at a checkpoint read from the Bitcoin
- * node) and returns the deployment record that `writeDeployment` stores as deployments/<chainId>.json.
+ * Deploys BitcoinLightClient (anchored at a checkpoint read from the Bitcoin node) and BitcoinTunnel (which deploys
+ * its HemiBTC), with the signer as the tunnel's admin; optionally creates the operator's vault. Returns the record
+ * that `writeDeployment` stores as deployments/<chainId>.json.
  */
 export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
   const provider = opts.signer.provider;
@@ -88,12 +98,54 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
     throw new Error(`deployed light client reports best ${bestHash}, expected the anchor ${anchor.hash}`);
   }
   opts.log?.info({ address, gasUsed: receipt?.gasUsed.toString() }, "BitcoinLightClient deployed");
+
+  const deployer = await opts.signer.getAddress();
+  const tunnelArtifact = loadTunnelArtifact("BitcoinTunnel");
+  const tunnelFactory = new ContractFactory(tunnelArtifact.abi, tunnelArtifact.bytecode, opts.signer);
+  const tunnel = await tunnelFactory.deploy(address, deployer);
+  const tunnelReceipt = await tunnel.deploymentTransaction()?.wait();
+  const tunnelAddress = await tunnel.getAddress();
+  const hemiBtc = (await tunnel.getFunction("token").staticCall()) as string;
+  opts.log?.info(
+    { address: tunnelAddress, hemiBTC: hemiBtc, gasUsed: tunnelReceipt?.gasUsed.toString() },
+    "BitcoinTunnel deployed",
+  );
+  let vaults: Deployment["vaults"];
+  if (opts.vault !== undefined) {
+    const v = await createOperatorVault({
+      tunnel: tunnelAddress,
+      operator: opts.signer,
+      admin: opts.signer,
+      custodyScript: opts.vault.custodyScript,
+      terms: opts.vault.terms,
+      confirmations: opts.vault.confirmations,
+    });
+    opts.log?.info({ vaultId: v.id, custodyScript: v.custodyScript, confirmations: v.confirmations }, "vault created");
+    vaults = [v];
+  }
   return {
     chainId: Number(chainId),
-    contracts: { BitcoinLightClient: address },
+    contracts: { BitcoinLightClient: address, BitcoinTunnel: tunnelAddress, HemiBTC: hemiBtc },
+    vaults,
     anchor,
-    deployer: await opts.signer.getAddress(),
+    deployer,
     blockNumber: receipt?.blockNumber,
     deployedAt: new Date().toISOString(),
+  };
+}
+
+/** The `vault` deploy option from the configuration: set when VAULT_CUSTODY_KEY is. */
+export function vaultOptionFromConfig(cfg: FabricConfig): DeployOptions["vault"] {
+  if (cfg.VAULT_CUSTODY_KEY === undefined) return undefined;
+  return {
+    custodyScript: custodyScriptOf(parseCustodyKey(cfg.VAULT_CUSTODY_KEY)),
+    confirmations: cfg.VAULT_CONFIRMATIONS,
+    terms: {
+      depositFeeBps: cfg.VAULT_DEPOSIT_FEE_BPS,
+      depositFlatFee: BigInt(cfg.VAULT_DEPOSIT_FLAT_FEE),
+      withdrawalFeeBps: cfg.VAULT_WITHDRAWAL_FEE_BPS,
+      withdrawalFlatFee: BigInt(cfg.VAULT_WITHDRAWAL_FLAT_FEE),
+      minDeposit: BigInt(cfg.VAULT_MIN_DEPOSIT),
+    },
   };
 }

@@ -16,6 +16,18 @@ export const deploymentSchema = z.object({
     epochStartTimestamp: z.number().int().min(0),
     network: z.enum(["mainnet", "testnet", "regtest"]),
   }),
+  /** Vaults created at deploy (for the operator whose custody key the relayer holds). */
+  vaults: z
+    .array(
+      z.object({
+        id: z.number().int().positive(),
+        operator: hexAddress,
+        /** P2WPKH custody script, hex without 0x. */
+        custodyScript: z.string().regex(/^[0-9a-f]+$/),
+        confirmations: z.number().int().positive(),
+      }),
+    )
+    .optional(),
   deployer: hexAddress.optional(),
   blockNumber: z.number().int().min(0).optional(),
   deployedAt: z.string().optional(),

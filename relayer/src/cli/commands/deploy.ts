@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, redactUrl } from "../../config/load";
 import { loadSigner } from "../../config/signer";
 import { createLogger, errorMessage } from "../../core/logger";
 import { withRetry } from "../../core/retry";
-import { deployFabric } from "../../evm/deployFabric";
+import { deployFabric, vaultOptionFromConfig } from "../../evm/deployFabric";
 import { writeDeployment } from "../../evm/deployment";
 import { connectEvm } from "../../evm/provider";
 import type { Command } from "../main";
@@ -12,7 +12,8 @@ import { parseOptions } from "./args";
 /** `hemi-fabric deploy [--anchor-height N] [--anchor-margin N] [--out-dir dir] [--config file.json]`. */
 export const deployCommand: Command = {
   name: "deploy",
-  summary: "deploy the contracts, anchored at a Bitcoin checkpoint; writes deployments/<chainId>.json",
+  summary:
+    "deploy the light client and the tunnel (+ the operator's vault when VAULT_CUSTODY_KEY is set); writes deployments/<chainId>.json",
   async run(args: string[]): Promise<number> {
     let cfg;
     try {
@@ -48,6 +49,7 @@ export const deployCommand: Command = {
         bitcoin,
         anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
         anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
+        vault: vaultOptionFromConfig(cfg),
         log,
       });
       const file = writeDeployment(cfg.DEPLOYMENTS_DIR, deployment);

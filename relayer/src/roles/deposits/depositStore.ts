@@ -1,0 +1,121 @@
+/**
+ * The deposits role's state in Redis (under the deployment's prefix), shared by every relayer on that Redis:
+ *   <p>:deposits:scan      JSON {height, hash}: the last Bitcoin block scanned (display-order hash)
+ *   <p>:deposits:scanned   hash height -> block hash of recently scanned blocks (to find the fork point of a reorg)
+ *   <p>:deposits:pending   sorted set (score 0) of order keys: deposits found and not yet minted, in Bitcoin order
+ *   <p>:deposits:items     hash "<txid>:<vout>" -> JSON PendingDeposit (where the deposit is now)
+ *   <p>:deposits:failed    hash "<txid>:<vout>" -> reason: deposits found to be never mintable at confirm time
+ */
+import type { Redis } from "ioredis";
+
+/** A deposit found in a block of the node's best chain (txid and block hash in display order). */
+export interface PendingDeposit {
+  txid: string;
+  vout: number;
+  height: number;
+  blockHash: string;
+  txIndex: number;
+  vaultId: number;
+  value: string;
+  recipient: string;
+  key: string;
+}
+
+export interface ScanCursor {
+  height: number;
+  hash: string | null;
+}
+
+/** How many scanned block hashes are kept for reorg detection. */
+const SCANNED_KEEP = 2_000;
+
+export class DepositStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly p: string,
+  ) {}
+
+  private k(name: string): string {
+    return `${this.p}:deposits:${name}`;
+  }
+
+  async cursor(): Promise<ScanCursor | undefined> {
+    const raw = await this.redis.get(this.k("scan"));
+    return raw === null ? undefined : (JSON.parse(raw) as ScanCursor);
+  }
+
+  async scannedHash(height: number): Promise<string | undefined> {
+    return (await this.redis.hget(this.k("scanned"), String(height))) ?? undefined;
+  }
+
+  /** Records a scanned block and its deposits in one transaction (MULTI), then moves the cursor to it. */
+  async recordBlock(height: number, hash: string, deposits: readonly PendingDeposit[]): Promise<void> {
+    const m = this.redis.multi();
+    for (const d of deposits) {
+      m.hset(this.k("items"), `${d.txid}:${d.vout}`, JSON.stringify(d));
+      m.zadd(this.k("pending"), 0, d.key);
+    }
+    m.hset(this.k("scanned"), String(height), hash);
+    if (height > SCANNED_KEEP) m.hdel(this.k("scanned"), String(height - SCANNED_KEEP));
+    m.set(this.k("scan"), JSON.stringify({ height, hash } satisfies ScanCursor));
+    await m.exec();
+  }
+
+  /** After a reorg: forgets the pending deposits above `forkHeight` and moves the cursor back to the fork point. */
+  async rewind(forkHeight: number, forkHash: string | null): Promise<PendingDeposit[]> {
+    const pending = await this.pending();
+    const dropped = pending.filter((d) => d.height > forkHeight);
+    const m = this.redis.multi();
+    for (const d of dropped) {
+      m.zrem(this.k("pending"), d.key);
+      m.hdel(this.k("items"), `${d.txid}:${d.vout}`);
+    }
+    m.set(this.k("scan"), JSON.stringify({ height: forkHeight, hash: forkHash } satisfies ScanCursor));
+    await m.exec();
+    return dropped;
+  }
+
+  /** Pending deposits in Bitcoin order (at most `limit`). */
+  async pending(limit = 10_000): Promise<PendingDeposit[]> {
+    const keys = await this.redis.zrange(this.k("pending"), 0, limit - 1);
+    if (keys.length === 0) return [];
+    const ids = keys.map((key) => {
+      const [, , vout, txid] = key.split(":");
+      return `${txid}:${Number(vout)}`;
+    });
+    const raws = await this.redis.hmget(this.k("items"), ...ids);
+    const out: PendingDeposit[] = [];
+    raws.forEach((raw, i) => {
+      if (raw !== null) out.push(JSON.parse(raw) as PendingDeposit);
+      else void this.redis.zrem(this.k("pending"), keys[i]);
+    });
+    return out;
+  }
+
+  async pendingCount(): Promise<number> {
+    return this.redis.zcard(this.k("pending"));
+  }
+
+  async item(txid: string, vout: number): Promise<PendingDeposit | undefined> {
+    const raw = await this.redis.hget(this.k("items"), `${txid}:${vout}`);
+    return raw === null ? undefined : (JSON.parse(raw) as PendingDeposit);
+  }
+
+  /** The deposit is minted (or will never be): no longer pending. */
+  async done(d: PendingDeposit): Promise<void> {
+    await this.redis.multi().zrem(this.k("pending"), d.key).hdel(this.k("items"), `${d.txid}:${d.vout}`).exec();
+  }
+
+  async markFailed(d: PendingDeposit, reason: string): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.k("failed"), `${d.txid}:${d.vout}`, reason)
+      .zrem(this.k("pending"), d.key)
+      .hdel(this.k("items"), `${d.txid}:${d.vout}`)
+      .exec();
+  }
+
+  async failure(txid: string, vout: number): Promise<string | undefined> {
+    return (await this.redis.hget(this.k("failed"), `${txid}:${vout}`)) ?? undefined;
+  }
+}

@@ -1,0 +1,187 @@
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { BitcoinRpcClient } from "../../bitcoin/rpcClient";
+import { LockBusyError, withLock } from "../../core/lock";
+import { errorMessage } from "../../core/logger";
+import type { QueueCore } from "../../core/queues";
+import type { TunnelClient } from "../../evm/tunnel";
+import { blockReadiness, processDepositJob, type ConfirmDeps, type DepositJobResult } from "./depositConfirmer";
+import { depositJobId } from "./depositRules";
+import { scanDeposits, type DepositJobData, type ScanResult } from "./depositScanner";
+import { DepositStore, type PendingDeposit } from "./depositStore";
+
+/** Name of the deposits role's BullMQ queue. */
+export const DEPOSITS_QUEUE = "deposits";
+
+export interface DepositsRoleOptions extends Omit<ConfirmDeps, "store" | "lockKey"> {
+  core: QueueCore;
+  log: Logger;
+  redis: Redis;
+  node: BitcoinRpcClient;
+  tunnel: TunnelClient;
+  /** The deployment's Redis prefix; the role's keys live under `<prefix>:deposits:`. */
+  prefix: string;
+  pollIntervalMs: number;
+  /** First Bitcoin height to scan on a fresh deployment (the light client's anchor). */
+  startHeight: number;
+  /** Most blocks scanned per poll. */
+  scanBlocks: number;
+}
+
+/**
+ * The `deposits` role. A poller (under a deployment-wide scan lock, so several relayers on one Redis scan once)
+ * walks new Bitcoin blocks for outputs to any vault's custody script, keeps the well-formed deposits as pending
+ * in Bitcoin order, and enqueues one job per deposit (`deposit:<txid>:<vout>`) as soon as its block has the
+ * vault's confirmations on the node and in the light client (fed by the headers role); malformed deposits get a
+ * job that fails at once with the reason. A job confirms, in order and one block per transaction, every pending
+ * deposit up to its own (see depositConfirmer.ts), so the tunnel's sequence follows Bitcoin order.
+ *
+ * Start it with `startRelayer(cfg, ["headers", "deposits"], log)` or `hemi-fabric relayer --roles headers,deposits`.
+ */
+export class DepositsRole {
+  readonly name = "deposits";
+  readonly store: DepositStore;
+  private queue: Queue<DepositJobData, DepositJobResult> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private consecutiveFailures = 0;
+  private lastPollOkAt = 0;
+  private lastScan: ScanResult | undefined;
+  private ticks = 0;
+  /** Job ids this process already enqueued (re-checked in Redis every 25 polls). */
+  private readonly enqueued = new Set<string>();
+
+  constructor(private readonly o: DepositsRoleOptions) {
+    this.store = new DepositStore(o.redis, o.prefix);
+  }
+
+  private get confirmDeps(): ConfirmDeps {
+    return { ...this.o, store: this.store, lockKey: `${this.o.prefix}:deposits:confirm-lock` };
+  }
+
+  start(): void {
+    const { core, log } = this.o;
+    this.queue = core.queue<DepositJobData>(DEPOSITS_QUEUE) as unknown as Queue<DepositJobData, DepositJobResult>;
+    core.addWorker<DepositJobData, DepositJobResult>(
+      DEPOSITS_QUEUE,
+      (job, ctx) => processDepositJob(this.confirmDeps, job.data, ctx.log, ctx.signal),
+      { concurrency: 1 },
+    );
+    log.info({ pollIntervalMs: this.o.pollIntervalMs, startHeight: this.o.startHeight }, "deposits role started");
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    let delay = this.o.pollIntervalMs;
+    try {
+      await this.poll();
+      if (this.consecutiveFailures > 0) this.o.log.info("deposits polling recovered");
+      this.consecutiveFailures = 0;
+      this.lastPollOkAt = Date.now();
+    } catch (err) {
+      this.consecutiveFailures++;
+      delay = Math.min(this.o.pollIntervalMs * 2 ** Math.min(this.consecutiveFailures, 5), 30_000);
+      this.o.log.warn(
+        { err: errorMessage(err), consecutiveFailures: this.consecutiveFailures, retryInMs: delay },
+        "deposits poll failed",
+      );
+    }
+    this.schedule(delay);
+  }
+
+  /** One poll: scan new blocks (if no other relayer is scanning), then enqueue the deposits that are ready. */
+  async poll(): Promise<void> {
+    this.ticks++;
+    try {
+      this.lastScan = await withLock(
+        this.o.redis,
+        `${this.o.prefix}:deposits:scan-lock`,
+        { ttlMs: this.o.lockTtlMs, waitMs: 0 },
+        () =>
+          scanDeposits({
+            node: this.o.node,
+            tunnel: this.o.tunnel,
+            store: this.store,
+            jobs: this.queueOrThrow(),
+            log: this.o.log,
+            metrics: this.o.metrics,
+            startHeight: this.o.startHeight,
+            maxBlocks: this.o.scanBlocks,
+          }),
+      );
+    } catch (err) {
+      if (!(err instanceof LockBusyError)) throw err;
+    }
+    await this.enqueueReady();
+  }
+
+  private queueOrThrow(): Queue<DepositJobData, DepositJobResult> {
+    if (this.queue === undefined) throw new Error("deposits role not started");
+    return this.queue;
+  }
+
+  /** Enqueues the jobs of pending deposits whose blocks are ready, oldest block first, stopping at the first not ready. */
+  private async enqueueReady(): Promise<void> {
+    const queue = this.queueOrThrow();
+    const { node, tunnel, metrics, log } = this.o;
+    const pending = await this.store.pending();
+    const tip = await node.getBlockCount();
+    metrics.depositsPending.set(pending.length);
+    metrics.depositLagBlocks.set(pending.length === 0 ? 0 : tip - pending[0].height);
+    const fullCheck = this.ticks % 25 === 0;
+    const confs = new Map<number, number>();
+    for (let i = 0; i < pending.length;) {
+      const head = pending[i];
+      let j = i;
+      const group: PendingDeposit[] = [];
+      while (j < pending.length && pending[j].height === head.height && pending[j].blockHash === head.blockHash) {
+        group.push(pending[j++]);
+      }
+      i = j;
+      for (const d of group)
+        if (!confs.has(d.vaultId)) confs.set(d.vaultId, (await tunnel.vault(d.vaultId)).confirmations);
+      const conf = Math.max(...group.map((d) => confs.get(d.vaultId) ?? 6));
+      const ready = await blockReadiness(node, tunnel, head.height, head.blockHash, conf, tip);
+      if (!ready.ready) {
+        log.debug({ height: head.height, why: ready.why }, "oldest pending deposit block not ready");
+        return;
+      }
+      for (const d of group) {
+        const jobId = depositJobId(d.txid, d.vout);
+        if (this.enqueued.has(jobId) && !fullCheck) continue;
+        const existing = await queue.getJob(jobId);
+        if (existing !== undefined) {
+          const state = await existing.getState();
+          if (state === "failed" && existing.attemptsMade >= (existing.opts.attempts ?? 1)) {
+            log.warn({ jobId, reason: existing.failedReason }, "retrying a deposit job that ran out of attempts");
+            await existing.retry("failed");
+          } else if (state === "completed") {
+            // Minted (the job only completes then); forget it if a reorg put it back in the pending set.
+            await this.store.done(d);
+          }
+        } else {
+          await queue.add("deposit", { txid: d.txid, vout: d.vout }, { jobId });
+        }
+        this.enqueued.add(jobId);
+      }
+    }
+  }
+
+  /** Health for /healthz: the last poll succeeded recently. */
+  health(): { ok: boolean; detail: unknown } {
+    const age = this.lastPollOkAt === 0 ? undefined : Date.now() - this.lastPollOkAt;
+    const ok = age !== undefined && age < Math.max(10_000, this.o.pollIntervalMs * 5);
+    return { ok, detail: { lastPollAgeMs: age, consecutiveFailures: this.consecutiveFailures, ...this.lastScan } };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+}

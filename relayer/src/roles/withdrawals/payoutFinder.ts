@@ -1,0 +1,81 @@
+/**
+ * Looks for an existing payout of a withdrawal on the node (mempool, then recent blocks of the best chain): a
+ * transaction with an output paying the requested script and the OP_RETURN `0x6a08 || id`. Used before building
+ * a payout when there is no journal entry for it (e.g. another relayer with its own Redis already paid it), so a
+ * withdrawal is never paid twice. Blocks and mempool transactions are scanned once per process (cached).
+ */
+import type { BitcoinRpcClient, BlockInfoWithTxs, DecodedTransaction } from "../../bitcoin/rpcClient";
+import { payoutOpReturnHex } from "./payoutBuilder";
+
+interface Found {
+  txid: string;
+  hex: string;
+  /** OP_RETURN hex -> scripts paid (besides the OP_RETURN). */
+  scripts: string[];
+  opReturn: string;
+}
+
+function payoutInfo(t: DecodedTransaction & { hex: string }): Found | undefined {
+  const op = t.vout.find((o) => o.scriptPubKey.hex.startsWith("6a08") && o.scriptPubKey.hex.length === 20);
+  if (op === undefined) return undefined;
+  return {
+    txid: t.txid,
+    hex: t.hex,
+    opReturn: op.scriptPubKey.hex,
+    scripts: t.vout.filter((o) => o !== op).map((o) => o.scriptPubKey.hex.toLowerCase()),
+  };
+}
+
+export class PayoutFinder {
+  /** Block hash -> payout-shaped transactions in it. */
+  private readonly blocks = new Map<string, Found[]>();
+  /** Mempool txid -> payout-shaped transaction, or null when it is not one. */
+  private readonly mempool = new Map<string, Found | null>();
+
+  constructor(
+    private readonly node: BitcoinRpcClient,
+    private readonly depth: number,
+  ) {}
+
+  /** The payout of withdrawal `id` to `btcScript`, if the node has one (mempool or the last `depth` blocks). */
+  async find(id: bigint, btcScript: string, notBefore?: number): Promise<{ txid: string; hex: string } | undefined> {
+    const op = payoutOpReturnHex(id);
+    const script = btcScript.toLowerCase();
+    const match = (f: Found | null | undefined): boolean =>
+      f !== null && f !== undefined && f.opReturn === op && f.scripts.includes(script);
+
+    const pool = await this.node.getRawMempool();
+    const live = new Set(pool);
+    for (const txid of [...this.mempool.keys()]) if (!live.has(txid)) this.mempool.delete(txid);
+    for (const txid of pool) {
+      if (!this.mempool.has(txid)) {
+        try {
+          const t = await this.node.getRawTransaction(txid, true);
+          this.mempool.set(txid, payoutInfo(t) ?? null);
+        } catch {
+          continue; // left the mempool meanwhile
+        }
+      }
+      const f = this.mempool.get(txid);
+      if (match(f)) return { txid: (f as Found).txid, hex: (f as Found).hex };
+    }
+
+    const tip = await this.node.getBlockCount();
+    for (let h = tip; h > Math.max(0, tip - this.depth); h--) {
+      const hash = await this.node.getBlockHash(h);
+      let found = this.blocks.get(hash);
+      let time: number | undefined;
+      if (found === undefined) {
+        const block = (await this.node.getBlock(hash, 2)) as BlockInfoWithTxs;
+        time = block.time;
+        found = block.tx.map(payoutInfo).filter((f): f is Found => f !== undefined);
+        this.blocks.set(hash, found);
+      }
+      const hit = found.find(match);
+      if (hit !== undefined) return { txid: hit.txid, hex: hit.hex };
+      // Bitcoin block times may run up to 2 hours behind: stop well before the request.
+      if (notBefore !== undefined && time !== undefined && time < notBefore - 7_200) break;
+    }
+    return undefined;
+  }
+}

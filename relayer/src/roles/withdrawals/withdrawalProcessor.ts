@@ -1,0 +1,247 @@
+/**
+ * One withdrawal, from request to finalization:
+ *   1. on chain still Pending? (else done: finalized or challenged);
+ *   2. the payout: the journalled one (re-broadcast if the node lost it), else one already on the node (mempool or
+ *      recent blocks, carrying OP_RETURN <id>), else a new one built from custody UTXOs under the custody-key lock,
+ *      journalled in Redis before it is broadcast;
+ *   3. wait (the job is delayed, no attempt used) until the payout's block has the vault's confirmations on the
+ *      node and in the light client;
+ *   4. finalizeWithdrawal with its SPV proof, through the serialised sender (which re-checks the status first).
+ */
+import { DelayedError, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { BitcoinRpcError, type BitcoinRpcClient } from "../../bitcoin/rpcClient";
+import type { KeyPair } from "../../bitcoin/txBuilder";
+import { buildTxProof } from "../../bitcoin/txProof";
+import { withLock } from "../../core/lock";
+import type { RelayerMetrics } from "../../core/metrics";
+import { WithdrawalStatus, type TunnelClient } from "../../evm/tunnel";
+import type { EvmSender } from "../../evm/sender";
+import { blockReadiness } from "../deposits/depositConfirmer";
+import { buildPayout, InsufficientCustodyFundsError, type CustodyUtxo } from "./payoutBuilder";
+import type { PayoutFinder } from "./payoutFinder";
+import type { PayoutRecord, PayoutStore } from "./payoutStore";
+
+/** What a withdrawal job carries (from the WithdrawalRequested event). */
+export interface WithdrawalJobData {
+  id: string;
+  vaultId: number;
+  btcScript: string;
+  sats: string;
+  fee: string;
+  /** EVM block of the request. */
+  requestBlock: number;
+}
+
+export interface WithdrawalJobResult {
+  status: "finalized" | "already-finalized" | "challenged";
+  payoutTxid?: string;
+  evmTx?: string;
+}
+
+export interface WithdrawalDeps {
+  node: BitcoinRpcClient;
+  tunnel: TunnelClient;
+  sender: EvmSender;
+  redis: Redis;
+  store: PayoutStore;
+  finder: PayoutFinder;
+  metrics: RelayerMetrics;
+  key: KeyPair;
+  /** Custody script hex. */
+  custodyScript: string;
+  /** Redis key of the lock that serialises payouts of this custody key across relayers. */
+  custodyLockKey: string;
+  lockTtlMs: number;
+  pollIntervalMs: number;
+  feeTarget: number;
+  fallbackFeeRate: number;
+  /** Resolves an EVM block number to its timestamp (to bound the payout search). */
+  blockTime(block: number): Promise<number>;
+}
+
+/** Re-schedules the job `ms` from now without using an attempt (BullMQ DelayedError). */
+async function delay(job: Job, ms: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + ms, job.token);
+  throw new DelayedError();
+}
+
+async function txStatus(
+  node: BitcoinRpcClient,
+  txid: string,
+): Promise<{ known: boolean; blockhash?: string; confirmations: number }> {
+  try {
+    const info = await node.getRawTransaction(txid, true);
+    return { known: true, blockhash: info.blockhash, confirmations: info.confirmations ?? 0 };
+  } catch (err) {
+    if (err instanceof BitcoinRpcError && err.code === -5) return { known: false, confirmations: 0 };
+    throw err;
+  }
+}
+
+async function feeRate(d: WithdrawalDeps): Promise<number> {
+  try {
+    const est = await d.node.estimateSmartFee(d.feeTarget);
+    if (est.feerate !== undefined && est.feerate > 0) return Math.max(1, (est.feerate * 1e8) / 1000);
+  } catch {
+    // no estimate: fall back
+  }
+  return d.fallbackFeeRate;
+}
+
+/** Spendable custody UTXOs: confirmed (scantxoutset), mature, not marked spent by one of our payouts. */
+async function spendable(d: WithdrawalDeps): Promise<CustodyUtxo[]> {
+  const scan = await d.node.scanTxOutSet([`raw(${d.custodyScript})`]);
+  const all = scan.unspents.filter((u) => !u.coinbase || u.confirmations >= 100);
+  const keys = new Set(all.map((u) => `${u.txid}:${u.vout}`));
+  await d.store.pruneSpent(d.custodyScript, keys);
+  const spent = await d.store.spent(d.custodyScript);
+  return all
+    .filter((u) => !spent.has(`${u.txid}:${u.vout}`))
+    .map((u) => ({ txid: u.txid, vout: u.vout, value: BigInt(Math.round(u.amount * 1e8)) }));
+}
+
+/** Builds, journals and broadcasts a new payout, under the custody lock; returns the journal entry. */
+async function payNew(
+  d: WithdrawalDeps,
+  data: WithdrawalJobData,
+  id: bigint,
+  job: Job,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<PayoutRecord> {
+  const result = await withLock(
+    d.redis,
+    d.custodyLockKey,
+    { ttlMs: d.lockTtlMs, waitMs: 10 * 60_000, signal },
+    async (lock): Promise<PayoutRecord | "no-funds"> => {
+      const again = await d.store.payout(id);
+      if (again !== undefined) return again;
+      const amount = BigInt(data.sats) - BigInt(data.fee);
+      let built;
+      try {
+        built = buildPayout({
+          id,
+          btcScript: data.btcScript,
+          amount,
+          utxos: await spendable(d),
+          key: d.key,
+          custodyScript: d.custodyScript,
+          feeRate: await feeRate(d),
+        });
+      } catch (err) {
+        if (err instanceof InsufficientCustodyFundsError) {
+          log.warn({ id: data.id, err: err.message }, "payout waits for spendable custody funds");
+          return "no-funds";
+        }
+        throw err;
+      }
+      const rec: PayoutRecord = {
+        id: id.toString(),
+        txid: built.tx.getId(),
+        hex: built.tx.toHex(),
+        inputs: built.inputs.map((u) => `${u.txid}:${u.vout}`),
+        origin: "built",
+        createdAt: Date.now(),
+      };
+      lock.assertHeld();
+      await d.store.savePayout(rec, d.custodyScript);
+      await d.node.sendRawTransaction(rec.hex);
+      d.metrics.withdrawalsPaid.inc();
+      log.info(
+        { id: data.id, txid: rec.txid, paid: amount.toString(), inputs: rec.inputs.length, minerFee: built.minerFee },
+        "withdrawal paid on Bitcoin",
+      );
+      return rec;
+    },
+  );
+  if (result === "no-funds") return delay(job, d.pollIntervalMs * 10);
+  return result;
+}
+
+/** Makes sure the journalled payout is on the node (re-broadcast when lost); drops it if it can never confirm. */
+async function ensureBroadcast(
+  d: WithdrawalDeps,
+  rec: PayoutRecord,
+  btcScript: string,
+  log: Logger,
+): Promise<"ok" | "dropped"> {
+  const st = await txStatus(d.node, rec.txid);
+  if (st.known) return "ok";
+  // A node without a transaction index does not find confirmed transactions by txid: look in recent blocks.
+  const inBlock = await d.finder.find(BigInt(rec.id), btcScript);
+  if (inBlock?.txid === rec.txid) return "ok";
+  try {
+    await d.node.sendRawTransaction(rec.hex);
+    log.warn({ id: rec.id, txid: rec.txid }, "re-broadcast a journalled payout the node did not have");
+    return "ok";
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (/already|known/i.test(msg)) return "ok";
+    if (/missingorspent|missing-inputs|conflict/i.test(msg)) {
+      // Its inputs are spent by another transaction and it is not on the node: it can never confirm.
+      await d.store.dropPayout(rec, d.custodyScript);
+      log.warn({ id: rec.id, txid: rec.txid, err: msg }, "journalled payout can never confirm; building a new one");
+      return "dropped";
+    }
+    throw err;
+  }
+}
+
+/** Processes the job `withdrawal-<id>`. */
+export async function processWithdrawalJob(
+  d: WithdrawalDeps,
+  job: Job<WithdrawalJobData, WithdrawalJobResult>,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<WithdrawalJobResult> {
+  const data = job.data;
+  const id = BigInt(data.id);
+  const w = await d.tunnel.withdrawal(id);
+  if (w.status === WithdrawalStatus.Finalized) return { status: "already-finalized" };
+  if (w.status === WithdrawalStatus.Challenged) return { status: "challenged" };
+  if (w.status !== WithdrawalStatus.Pending) throw new Error(`withdrawal ${id} has status ${w.status}`);
+
+  let rec = await d.store.payout(id);
+  if (rec !== undefined && (await ensureBroadcast(d, rec, data.btcScript, log)) === "dropped") rec = undefined;
+  if (rec === undefined) {
+    const notBefore = await d.blockTime(data.requestBlock).catch(() => undefined);
+    const found = await d.finder.find(id, data.btcScript, notBefore);
+    if (found !== undefined) {
+      rec = { id: data.id, txid: found.txid, hex: found.hex, inputs: [], origin: "found", createdAt: Date.now() };
+      await d.store.savePayout(rec, d.custodyScript);
+      log.warn({ id: data.id, txid: found.txid }, "found an existing payout of this withdrawal on the node; using it");
+    } else {
+      rec = await payNew(d, data, id, job, log, signal);
+    }
+  }
+
+  const st = await txStatus(d.node, rec.txid);
+  const vault = await d.tunnel.vault(data.vaultId);
+  if (st.blockhash === undefined || st.confirmations < vault.confirmations) {
+    return delay(job, d.pollIntervalMs);
+  }
+  const header = await d.node.getBlockHeader(st.blockhash);
+  const ready = await blockReadiness(d.node, d.tunnel, header.height, st.blockhash, vault.confirmations);
+  if (!ready.ready) return delay(job, d.pollIntervalMs);
+
+  const proof = await buildTxProof(d.node, rec.txid, st.blockhash);
+  const payoutTxid = rec.txid;
+  const sent = await d.sender.send({
+    key: `withdrawal-${data.id}`,
+    role: "withdrawals",
+    signal,
+    prepare: async () => {
+      const now = await d.tunnel.withdrawal(id);
+      if (now.status !== WithdrawalStatus.Pending) return { skip: `withdrawal ${id} is no longer pending` };
+      return { to: d.tunnel.address, data: d.tunnel.encodeFinalizeWithdrawal(id, proof) };
+    },
+  });
+  if (sent.status === "skipped") return { status: "already-finalized", payoutTxid };
+  d.metrics.withdrawalsFinalized.inc();
+  const requested = await d.blockTime(data.requestBlock).catch(() => undefined);
+  if (requested !== undefined) d.metrics.withdrawalLagSeconds.set(Math.max(0, Date.now() / 1000 - requested));
+  log.info({ id: data.id, payoutTxid, evmTx: sent.hash }, "withdrawal finalized");
+  return { status: "finalized", payoutTxid, evmTx: sent.hash };
+}
