@@ -1,0 +1,186 @@
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { JsonRpcProvider, Network, Wallet } from "ethers";
+import { TunnelClient } from "../../relayer/src/sdk";
+import { DEV_KEYS, startEvmNode, type EvmNode } from "../relayer/helpers/evmNode";
+import { startTunnelStack, type TunnelStack } from "./helpers";
+
+const BIN = path.resolve(__dirname, "..", "..", "bin", "hemi-fabric.js");
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin/hemi-fabric.js <args>` with a clean environment plus `env`. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const base: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
+  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...base, ...env } });
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => proc.once("exit", (code) => resolve({ code, stdout, stderr })));
+}
+
+describe("CLI deposit / withdraw / status", function () {
+  this.timeout(180_000);
+
+  describe("bad input (no network needed)", () => {
+    const env = { BITCOIN_RPC_URL: "http://u:p@127.0.0.1:1", STARTUP_RETRIES: "0" };
+    it("rejects malformed amounts, recipients, ids and options with exit code 2 and a clear message", async () => {
+      const cases: [string[], RegExp][] = [
+        [["deposit", "--amount", "abc", "--recipient", "0x" + "11".repeat(20)], /"abc" is not an amount/],
+        [["deposit", "--recipient", "0x" + "11".repeat(20)], /--amount is required/],
+        [["deposit", "--amount", "0.1"], /--recipient is required/],
+        [["withdraw", "--amount", "0.1"], /--to is required/],
+        [["withdraw", "--amount", "0.000000001", "--to", "x"], /more than 8 decimals/],
+        [["status", "--withdrawal", "0"], /--withdrawal must be a withdrawal id/],
+        [["status", "--deposit", "xyz"], /--deposit must be a txid/],
+        [["status", "--bogus"], /unknown option --bogus/],
+      ];
+      const results = await Promise.all(cases.map(([args]) => cli(args, env)));
+      results.forEach((r, i) => {
+        expect(r.code, cases[i][0].join(" ")).to.equal(2);
+        expect(r.stderr, cases[i][0].join(" ")).to.match(cases[i][1]);
+      });
+    });
+  });
+
+  describe("against a running setup (Hardhat node over HTTP, embedded Bitcoin node, deployed tunnel)", () => {
+    let evm: EvmNode;
+    let provider: JsonRpcProvider;
+    let stack: TunnelStack;
+    let env: Record<string, string>;
+    let client: TunnelClient;
+    const user = new Wallet(DEV_KEYS[1]);
+    const operator = new Wallet(DEV_KEYS[0]);
+
+    before(async () => {
+      evm = await startEvmNode();
+      provider = new JsonRpcProvider(evm.url, Network.from(31337), { staticNetwork: true, cacheTimeout: -1 });
+      const admin = new Wallet(DEV_KEYS[0], provider);
+      stack = await startTunnelStack(admin);
+      const dir = mkdtempSync(path.join(tmpdir(), "hf-sdk-cli-"));
+      const file = path.join(dir, "31337.json");
+      const genesis = await stack.rpc.getBlockHash(0);
+      writeFileSync(
+        file,
+        JSON.stringify({
+          chainId: 31337,
+          contracts: {
+            BitcoinLightClient: await stack.lc.getAddress(),
+            BitcoinTunnel: await stack.tunnel.getAddress(),
+            HemiBTC: await stack.token.getAddress(),
+          },
+          anchor: {
+            height: 0,
+            hash: genesis,
+            header: await stack.rpc.getBlockHeaderHex(genesis),
+            epochStartTimestamp: (await stack.rpc.getBlockHeader(genesis)).time,
+            network: "regtest",
+          },
+          blockNumber: stack.deployBlock,
+        }),
+      );
+      env = { EVM_RPC_URL: evm.url, BITCOIN_RPC_URL: stack.node.url, DEPLOYMENT_FILE: file, STARTUP_RETRIES: "1" };
+      client = new TunnelClient({
+        provider,
+        signer: admin,
+        bitcoin: stack.rpc,
+        tunnel: await stack.tunnel.getAddress(),
+        network: "regtest",
+        fromBlock: stack.deployBlock,
+      });
+    });
+
+    after(async () => {
+      provider?.destroy();
+      await evm?.close();
+      await stack?.close();
+    });
+
+    it("status --json shows the vault and an empty tunnel", async () => {
+      const r = await cli(["status", "--json"], env);
+      expect(r.code, r.stderr).to.equal(0);
+      const s = JSON.parse(r.stdout) as {
+        network: string;
+        vaults: { id: number; status: string }[];
+        totalSupply: string;
+      };
+      expect(s.network).to.equal("regtest");
+      expect(s.vaults.map((v) => [v.id, v.status])).to.deep.equal([[1, "Live"]]);
+      expect(s.totalSupply).to.equal("0");
+    });
+
+    it("deposit --instructions-only prints the custody address and the OP_RETURN", async () => {
+      const r = await cli(["deposit", "--instructions-only", "--recipient", user.address, "--amount", "0.1"], env);
+      expect(r.code, r.stderr).to.equal(0);
+      const ins = await client.depositInstructions(user.address);
+      expect(r.stdout).to.include(`pay 0.10000000 BTC to ${ins.address} (vault 1)`);
+      expect(r.stdout).to.include(`script 6a14${user.address.slice(2).toLowerCase()}`);
+      expect(r.stdout).to.include("tunnel fee 10100 sat");
+    });
+
+    it("deposit pays from the node's wallet; status --deposit follows it to the mint", async () => {
+      const r = await cli(["deposit", "--amount", "0.2", "--recipient", user.address, "--json"], env);
+      expect(r.code, r.stderr).to.equal(0);
+      const sent = JSON.parse(r.stdout) as { txid: string; vout: number; amountSats: string };
+      expect(sent.amountSats).to.equal("20000000");
+      let st = await cli(["status", "--deposit", sent.txid], env);
+      expect(st.stdout).to.match(/in the mempool \(vault 1\)/);
+      await stack.mine(6);
+      st = await cli(["status", "--deposit", sent.txid], env);
+      expect(st.stdout).to.match(/mined in block 102, 6\/6 confirmations, light client 6\/6 \(ready to mint\)/);
+      await client.proveDeposit(sent.txid);
+      st = await cli(["status", "--deposit", sent.txid, "--json"], env);
+      const s = JSON.parse(st.stdout) as { stage: string; sequence: string; minted: string; recipient: string };
+      expect([s.stage, s.sequence, s.minted, s.recipient]).to.deep.equal(["minted", "1", "19979900", user.address]);
+    });
+
+    it("withdraw refuses another network's address (exit 2) and requests one to a regtest address", async () => {
+      const bad = await cli(
+        [
+          "withdraw",
+          "--amount",
+          "0.01",
+          "--to",
+          "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+          "--private-key",
+          DEV_KEYS[1],
+        ],
+        env,
+      );
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.match(/is a mainnet address, but this tunnel is on regtest/);
+      // The operator (DEV_KEYS[0]) bonds hemiBTC it got from its own deposit.
+      const own = await client.sendDepositFromNodeWallet({ amountSats: 10_000_000n, recipient: operator.address });
+      await stack.mine(6);
+      await client.proveDeposit(own.txid);
+      const admin = new Wallet(DEV_KEYS[0], provider);
+      await (
+        await stack.token.connect(admin).getFunction("approve")(await stack.tunnel.getAddress(), 5_000_000n)
+      ).wait();
+      await (await stack.tunnel.connect(admin).getFunction("addBond")(1, 5_000_000n)).wait();
+      const to = await stack.rpc.getNewAddress();
+      const ok = await cli(["withdraw", "--amount", "1000000sat", "--to", to], {
+        ...env,
+        USER_PRIVATE_KEY: DEV_KEYS[1],
+      });
+      expect(ok.code, ok.stderr).to.equal(0);
+      expect(ok.stdout).to.match(
+        /withdrawal 1 requested from vault 1: burned 0.01000000 hemiBTC, payout 0.00999800 BTC/,
+      );
+      const st = await cli(["status", "--withdrawal", "1"], env);
+      expect(st.code, st.stderr).to.equal(0);
+      expect(st.stdout).to.include(`to ${to}): requested from vault 1, waiting for the operator's payout`);
+      const sum = await cli(["status"], env);
+      expect(sum.stdout).to.match(/deposits minted 2, withdrawals requested 1/);
+      expect(sum.stdout).to.match(/withdrawal 1 Pending 0.01000000/);
+    });
+  });
+});
