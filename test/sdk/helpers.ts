@@ -152,3 +152,16 @@ export async function until(what: string, fn: () => Promise<boolean>, timeoutMs 
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** Asserts that `p` rejects with a message matching `re`; returns the error. */
+export async function rejectsWith(p: Promise<unknown>, re: RegExp): Promise<Error> {
+  let caught: unknown;
+  try {
+    await p;
+  } catch (err) {
+    caught = err;
+  }
+  if (!(caught instanceof Error)) throw new Error(`expected a rejection matching ${re}, got ${String(caught)}`);
+  if (!re.test(caught.message)) throw new Error(`expected a rejection matching ${re}, got: ${caught.message}`);
+  return caught;
+}

@@ -16,7 +16,7 @@ import {
   type WithdrawalStatus,
 } from "../../relayer/src/sdk";
 import { rejection } from "../relayer/helpers/rejects";
-import { startTunnelStack, until, type TunnelStack } from "./helpers";
+import { rejectsWith, startTunnelStack, until, type TunnelStack } from "./helpers";
 
 describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTunnel)", function () {
   this.timeout(180_000);
@@ -59,11 +59,9 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
     // 100 flat + 10 bps: 1 BTC -> 100 + 100,000 sat.
     expect(ins.tunnelFee(100_000_000n)).to.equal(100_100n);
     expect(ins.networkFee(2)).to.be.greaterThan(200n).and.lessThan(400n);
-    await expect(userClient.depositInstructions("0x0000000000000000000000000000000000000000")).to.be.rejectedWith(
-      /zero address/,
-    );
-    await expect(userClient.depositInstructions("0x1234")).to.be.rejectedWith(/not a 0x-prefixed 20-byte EVM address/);
-    await expect(userClient.depositInstructions(recipient, 7)).to.be.rejectedWith(/vault 7 does not exist/);
+    await rejectsWith(userClient.depositInstructions("0x0000000000000000000000000000000000000000"), /zero address/);
+    await rejectsWith(userClient.depositInstructions("0x1234"), /not a 0x-prefixed 20-byte EVM address/);
+    await rejectsWith(userClient.depositInstructions(recipient, 7), /vault 7 does not exist/);
   });
 
   it("sends a deposit from the node's wallet and tracks it: mempool -> mined n/6 -> ready -> minted", async () => {
@@ -104,7 +102,7 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
     // The tunnel's own record agrees.
     const rec = (await stack.tunnel.depositRecord(displayToInternal(sent.txid), 0)) as { sequence: bigint };
     expect(rec.sequence).to.equal(final.sequence);
-    await expect(adminClient.proveDeposit(sent.txid)).to.be.rejectedWith(/already minted/);
+    await rejectsWith(adminClient.proveDeposit(sent.txid), /already minted/);
   });
 
   it("builds a deposit from a key's own coins that confirmDeposit accepts; refuses amounts under the minimum", async () => {
@@ -117,9 +115,10 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
     if (out === undefined) throw new Error("funding output not found");
     const inputs = [{ txid: fundTxid, vout: out.n, value: 30_000_000n, script: own.script, key }];
     const recipient = await admin.getAddress();
-    await expect(
+    await rejectsWith(
       userClient.buildDeposit({ inputs, amountSats: 9_999n, recipient, changeScript: own.script.toString("hex") }),
-    ).to.be.rejectedWith(/below vault 1's minimum of 10000 sat/);
+      /below vault 1's minimum of 10000 sat/,
+    );
     const built = await userClient.buildDeposit({
       inputs,
       amountSats: 20_000_000n,
@@ -182,9 +181,10 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
     expect(err).to.be.instanceOf(AddressError);
     expect((err as Error).message).to.match(/is not a valid regtest Bitcoin address/);
     const to = await stack.rpc.getNewAddress();
-    await expect(userClient.requestWithdrawal({ to, sats: 10n ** 15n })).to.be.rejectedWith(/less than the/);
+    await rejectsWith(userClient.requestWithdrawal({ to, sats: 10n ** 15n }), /less than the/);
     // No bond yet: no vault can serve.
-    await expect(userClient.requestWithdrawal({ to, sats: 100_000n })).to.be.rejectedWith(
+    await rejectsWith(
+      userClient.requestWithdrawal({ to, sats: 100_000n }),
       /no vault can serve a withdrawal of 100000 sat.*vault 1 Live/,
     );
     expect(await ethers.provider.getTransactionCount(await user.getAddress())).to.equal(nonce);
