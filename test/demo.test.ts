@@ -1,0 +1,66 @@
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { freePort } from "../relayer/src/core/ports";
+
+const ROOT = path.resolve(__dirname, "..");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs `npm run demo` as a child process (killed after `timeoutMs`). */
+function runDemo(env: Record<string, string>, timeoutMs: number): Promise<Run> {
+  const t0 = Date.now();
+  const proc = spawn("npm", ["run", "demo"], { cwd: ROOT, env: { ...process.env, ...env } });
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  return new Promise((resolve) =>
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+    }),
+  );
+}
+
+describe("npm run demo (end to end, child process)", function () {
+  this.timeout(240_000);
+
+  it("locks BTC, mints hemiBTC, withdraws and gets the BTC paid back, then exits 0", async () => {
+    const r = await runDemo({}, 200_000);
+    const out = r.stdout;
+    expect(r.code, `${out}\n${r.stderr}`).to.equal(0);
+    const user = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    expect(out).to.match(/\[1\] embedded Bitcoin regtest node/);
+    expect(out).to.match(/\[4\] deployed \(anchored at Bitcoin block 101\)/);
+    expect(out).to.match(/BitcoinTunnel +0x[0-9a-fA-F]{40}/);
+    expect(out).to.match(/\[5\] relayer running in this process: roles headers, deposits, withdrawals/);
+    expect(out).to.match(/vault 1 bond: 0\.49950000 hemiBTC/);
+    expect(out).to.match(/in the mempool \(vault 1\)/);
+    expect(out).to.match(/mined in block \d+, 6\/6 confirmations/);
+    expect(out).to.include(`minted 0.99900000 hemiBTC to ${user}, sequence 2`);
+    expect(out).to.include("user hemiBTC balance: 0.99900000");
+    expect(out).to.match(
+      /withdrawal 1 from vault 1: burned 0\.40000000 hemiBTC, payout 0\.39999000 BTC \(fee 1000 sat\)/,
+    );
+    expect(out).to.match(/finalized, paid 0\.39999000 BTC in [0-9a-f]{64}, EVM tx 0x[0-9a-f]{64}/);
+    expect(out).to.match(/received 0\.39999000 BTC on Bitcoin/);
+    expect(out).to.match(/hemiBTC supply 1\.09850000; deposits minted 2; withdrawals 1/);
+    expect(out).to.match(/demo complete in [\d.]+ s/);
+    expect(r.ms).to.be.lessThan(120_000);
+  });
+
+  it("fails with a clear message and exit code 1 when Redis cannot be reached", async () => {
+    const dead = `redis://127.0.0.1:${await freePort()}`;
+    const r = await runDemo({ REDIS_URL: dead }, 120_000);
+    expect(r.code, r.stdout).to.equal(1);
+    expect(r.stderr).to.match(/demo failed: .*Redis at redis:\/\/127\.0\.0\.1:\d+\/? \(REDIS_URL\)/);
+    expect(r.stdout).to.not.match(/demo complete/);
+  });
+});
