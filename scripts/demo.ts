@@ -25,8 +25,8 @@ import { startRegtestNode } from "../relayer/src/bitcoin/node";
 import { BitcoinRpcClient } from "../relayer/src/bitcoin/rpcClient";
 import { randomKey } from "../relayer/src/bitcoin/txBuilder";
 import { describeDeposit, describeWithdrawal } from "../relayer/src/cli/commands/tunnelCommon";
-import { loadConfig } from "../relayer/src/config/load";
-import { resolveRedis } from "../relayer/src/core/redis";
+import { loadConfig, redactUrl } from "../relayer/src/config/load";
+import { redisAnswers, resolveRedis } from "../relayer/src/core/redis";
 import { deployFabric, vaultOptionFromConfig } from "../relayer/src/evm/deployFabric";
 import { writeDeployment } from "../relayer/src/evm/deployment";
 import { addBondFromBalance } from "../relayer/src/evm/tunnelVault";
@@ -71,6 +71,7 @@ async function cleanUp(): Promise<void> {
 /** Deletes the demo's keys from a shared Redis (its prefix is random, so nothing else matches). */
 async function dropRedisKeys(url: string, prefix: string): Promise<void> {
   const r = new Redis(url, { maxRetriesPerRequest: 1 });
+  r.on("error", () => undefined); // a failure surfaces as the rejected command
   try {
     let cursor = "0";
     do {
@@ -110,6 +111,9 @@ async function demo(logFile: string, workDir: string): Promise<void> {
   // 3. Redis
   const redis = await resolveRedis({ url: process.env.REDIS_URL });
   onCleanup("Redis", () => redis.close());
+  if (!(await redisAnswers(redis.url, 2_000))) {
+    throw new Error(`Redis at ${redactUrl(redis.url)} does not answer (REDIS_URL): start it, or unset REDIS_URL`);
+  }
   const prefix = `hf-demo-${randomBytes(6).toString("hex")}`;
   if (!redis.private) onCleanup("Redis keys", () => dropRedisKeys(redis.url, prefix));
   step(`Redis: ${redis.private ? "a private redis-server" : "the local Redis"} at ${redis.url} (key prefix ${prefix})`);
@@ -272,7 +276,9 @@ async function main(): Promise<number> {
     await Promise.race([demo(logFile, workDir), timeout]);
     return 0;
   } catch (err) {
-    console.error(`\ndemo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    const verbose = process.env.DEBUG !== undefined && err instanceof Error;
+    console.error(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (verbose) console.error(err.stack);
     if (existsSync(logFile)) {
       const lines = readFileSync(logFile, "utf8").trim().split("\n").slice(-25);
       console.error(`\nlast relayer log lines (${logFile}):\n${lines.join("\n")}`);
