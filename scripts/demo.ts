@@ -33,9 +33,13 @@ import { addBondFromBalance } from "../relayer/src/evm/tunnelVault";
 import { startRelayer } from "../relayer/src/relayer";
 import { TunnelClient, formatBtc, parseAmount, type DepositStatus } from "../relayer/src/sdk";
 
-/** Hardhat's development accounts 0 (deployer, vault operator, relayer) and 1 (the user). */
+/**
+ * Hardhat's development accounts: 0 deploys and operates the vault, 1 is the user, 2 is the relayer's signer (its
+ * EVM calls are permissionless; a key of its own keeps its nonces apart from the operator's bond transactions).
+ */
 const OPERATOR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const USER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const RELAYER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 const MINE_INTERVAL_MS = 400;
 const STEP_TIMEOUT_MS = 60_000;
 const DEMO_TIMEOUT_MS = 170_000;
@@ -126,7 +130,7 @@ async function demo(logFile: string, workDir: string): Promise<void> {
       BITCOIN_RPC_URL: btcNode.url,
       REDIS_URL: redis.url,
       REDIS_PREFIX: prefix,
-      RELAYER_PRIVATE_KEY: OPERATOR_KEY,
+      RELAYER_PRIVATE_KEY: RELAYER_KEY,
       DEPLOYMENTS_DIR: workDir,
       VAULT_CUSTODY_KEY: Buffer.from(custodyKey.privateKey ?? []).toString("hex"),
       VAULT_CONFIRMATIONS: "6",
