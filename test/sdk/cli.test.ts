@@ -27,6 +27,28 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<CliResul
   return new Promise((resolve) => proc.once("exit", (code) => resolve({ code, stdout, stderr })));
 }
 
+/** Starts the CLI and resolves the first stdout match of `re` while it runs; `done` resolves at exit. */
+function cliStreaming(
+  args: string[],
+  env: Record<string, string>,
+  re: RegExp,
+): { match: Promise<RegExpExecArray>; done: Promise<CliResult> } {
+  const base: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
+  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...base, ...env } });
+  let stdout = "";
+  let stderr = "";
+  let onMatch: (m: RegExpExecArray) => void = () => undefined;
+  const match = new Promise<RegExpExecArray>((resolve) => (onMatch = resolve));
+  proc.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+    const m = re.exec(stdout);
+    if (m !== null) onMatch(m);
+  });
+  proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolve) => proc.once("exit", (code) => resolve({ code, stdout, stderr })));
+  return { match: Promise.race([match, done.then((r) => Promise.reject(new Error(`exited: ${r.stderr}`)))]), done };
+}
+
 describe("CLI deposit / withdraw / status", function () {
   this.timeout(180_000);
 
@@ -181,6 +203,21 @@ describe("CLI deposit / withdraw / status", function () {
       const sum = await cli(["status"], env);
       expect(sum.stdout).to.match(/deposits minted 2, withdrawals requested 1/);
       expect(sum.stdout).to.match(/withdrawal 1 Pending 0.01000000/);
+    });
+
+    it("deposit --wait follows the deposit until it is minted", async () => {
+      const run = cliStreaming(
+        ["deposit", "--amount", "25000sat", "--recipient", user.address, "--wait", "--timeout", "60"],
+        { ...env, STARTUP_RETRIES: "1" },
+        /deposit ([0-9a-f]{64}):0 broadcast/,
+      );
+      const txid = (await run.match)[1];
+      await stack.mine(6);
+      await client.proveDeposit(txid);
+      const r = await run.done;
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.include(`deposit ${txid}:0 0.00025000 BTC for ${user.address}: in the mempool (vault 1)`);
+      expect(r.stdout).to.match(/minted 0\.00024875 hemiBTC to 0x[0-9a-fA-F]{40}, sequence 3/);
     });
   });
 });

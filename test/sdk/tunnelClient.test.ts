@@ -234,17 +234,36 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
     expect(utxos.map((u) => u.txid)).to.include(payoutTxid);
   });
 
+  it("reports a withdrawal that was not paid by its deadline and was challenged", async () => {
+    const to = await stack.rpc.getNewAddress();
+    const req = await userClient.requestWithdrawal({ to, sats: 50_000n });
+    expect((await userClient.withdrawalStatus(req.id)).stage).to.equal("requested");
+    await ethers.provider.send("evm_increaseTime", [86_401]);
+    await ethers.provider.send("evm_mine", []);
+    const before = await userClient.balanceOf(await user.getAddress());
+    await (await stack.tunnel.challengeWithdrawal(req.id)).wait();
+    const final = await userClient.trackWithdrawal(req.id, { timeoutMs: 5_000 });
+    expect(final.stage).to.equal("challenged");
+    expect(final.status).to.equal("Challenged");
+    expect(await userClient.balanceOf(await user.getAddress())).to.equal(before + 50_000n);
+    await rejectsWith(
+      userClient.withdrawalStatus(99n),
+      /withdrawal 99 does not exist \(the tunnel has 2 withdrawal\(s\)\)/,
+    );
+  });
+
   it("summarises the tunnel: vaults, supply, recent deposits and withdrawals", async () => {
     const s = await userClient.summary(10);
     expect(s.network).to.equal("regtest");
     expect(s.vaults).to.have.length(1);
-    expect(s.vaults[0].status).to.equal("Live");
-    expect(s.vaults[0].bond).to.equal(10_000_000n);
+    // Slashed by the challenge above; the challenged 50,000 sat came out of the bond.
+    expect(s.vaults[0].status).to.equal("Slashed");
+    expect(s.vaults[0].bond).to.equal(10_000_000n - 50_000n);
     expect(s.vaults[0].address).to.match(/^bcrt1q/);
     expect(s.depositCount).to.equal(2n);
-    expect(s.withdrawalCount).to.equal(1n);
+    expect(s.withdrawalCount).to.equal(2n);
     expect(s.recentDeposits.map((d) => d.sequence)).to.deep.equal([1n, 2n]);
-    expect(s.recentWithdrawals[0].status).to.equal("Finalized");
+    expect(s.recentWithdrawals.map((w) => w.status)).to.deep.equal(["Finalized", "Challenged"]);
     expect(s.totalSupply).to.equal((await stack.token.totalSupply()) as bigint);
     expect(s.lightClientBest.height).to.equal(s.bitcoinTip.height);
     expect(formatBtc(s.vaults[0].custody)).to.match(/^0\.\d{8}$/);

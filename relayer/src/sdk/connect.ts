@@ -1,6 +1,6 @@
 /**
  * A TunnelClient from the project's configuration (the same settings as the relayer and `deploy`: EVM_RPC_URL,
- * BITCOIN_RPC_URL, DEPLOYMENT_FILE / DEPLOYMENTS_DIR), for the CLI and for scripts.
+ * BITCOIN_RPC_URL, DEPLOYMENT_FILE / DEPLOYMENTS_DIR, TUNNEL_ADDRESS), for the CLI and for scripts.
  */
 import { Wallet, type JsonRpcProvider } from "ethers";
 import { BitcoinRpcClient } from "../bitcoin/rpcClient";
@@ -53,7 +53,12 @@ export async function connectTunnel(opts: ConnectTunnelOptions): Promise<Connect
       }
       signer = new Wallet(opts.privateKey.startsWith("0x") ? opts.privateKey : `0x${opts.privateKey}`, provider);
     }
-    const client = TunnelClient.fromDeployment(deployment, {
+    // TUNNEL_ADDRESS overrides the deployment file's tunnel (as it does for the relayer).
+    const withTunnel: Deployment =
+      cfg.TUNNEL_ADDRESS === undefined
+        ? deployment
+        : { ...deployment, contracts: { ...deployment.contracts, BitcoinTunnel: cfg.TUNNEL_ADDRESS } };
+    const client = TunnelClient.fromDeployment(withTunnel, {
       provider,
       signer,
       bitcoin,
