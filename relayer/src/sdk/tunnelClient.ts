@@ -6,7 +6,7 @@
  */
 import { Contract, type ContractRunner, type EventLog, type Log, type Provider, type Signer } from "ethers";
 import { displayToInternal, internalToDisplay } from "../bitcoin/byteOrder";
-import { BitcoinRpcError, type BitcoinRpcClient } from "../bitcoin/rpcClient";
+import { BitcoinRpcError, BitcoinTransportError, type BitcoinRpcClient } from "../bitcoin/rpcClient";
 import type { BlockInfoWithTxs, RawTransactionInfo } from "../bitcoin/rpcTypes";
 import { ECPair, type UtxoToSpend } from "../bitcoin/txBuilder";
 import { buildTxProof } from "../bitcoin/txProof";
@@ -233,6 +233,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 function isNotFound(err: unknown): boolean {
   return err instanceof BitcoinRpcError && err.code === -5;
+}
+
+/** Errors of an unreachable or overloaded node (worth another try), as opposed to answers. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof BitcoinTransportError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "NETWORK_ERROR" || code === "SERVER_ERROR" || code === "TIMEOUT";
 }
 
 function eventArgs(log: Log): Record<string, unknown> {
@@ -755,8 +762,17 @@ export class TunnelClient {
     let scan = this.payoutScans.get(id);
     if (scan === undefined) {
       const lc = await this.lightClient();
-      const [, height] = (await lc.bestBlock({ blockTag: requestBlock })) as [string, bigint];
-      scan = { nextHeight: Number(height), seenMempool: new Set() };
+      let from: number;
+      try {
+        const [, height] = (await lc.bestBlock({ blockTag: requestBlock })) as [string, bigint];
+        from = Number(height);
+      } catch {
+        // A node without the historical state: a week of blocks below the light client's best covers any payout
+        // made within the tunnel's longest withdrawal window that is still worth following.
+        const [, best] = (await lc.bestBlock()) as [string, bigint];
+        from = Math.max(0, Number(best) - 1_008);
+      }
+      scan = { nextHeight: from, seenMempool: new Set() };
       this.payoutScans.set(id, scan);
     }
     if (scan.found !== undefined) {
@@ -874,7 +890,15 @@ export class TunnelClient {
     let last: S | undefined;
     let lastKey = "";
     for (;;) {
-      const s = await read();
+      let s: S;
+      try {
+        s = await read();
+      } catch (err) {
+        // A node that is briefly unreachable does not end the tracking; anything else does.
+        if (!isTransient(err) || Date.now() >= deadline) throw err;
+        await sleep(Math.min(this.pollMs * 2, Math.max(0, deadline - Date.now())));
+        continue;
+      }
       const k = key(s);
       if (k !== lastKey) {
         lastKey = k;
