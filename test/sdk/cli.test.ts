@@ -209,7 +209,8 @@ describe("CLI deposit / withdraw / status", function () {
       const run = cliStreaming(
         ["deposit", "--amount", "25000sat", "--recipient", user.address, "--wait", "--timeout", "60"],
         { ...env, STARTUP_RETRIES: "1" },
-        /deposit ([0-9a-f]{64}):0 broadcast/,
+        // The first tracking line: mining before it would skip the mempool state.
+        /deposit ([0-9a-f]{64}):0 0\.00025000 BTC for 0x[0-9a-fA-F]{40}: in the mempool/,
       );
       const txid = (await run.match)[1];
       await stack.mine(6);
