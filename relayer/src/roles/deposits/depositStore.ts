@@ -1,10 +1,10 @@
 /**
  * The deposits role's state in Redis (under the deployment's prefix), shared by every relayer on that Redis:
- *   <p>:deposits:scan      JSON {height, hash}: the last Bitcoin block scanned (display-order hash)
- *   <p>:deposits:scanned   hash height -> block hash of recently scanned blocks (to find the fork point of a reorg)
- *   <p>:deposits:pending   sorted set (score 0) of order keys: deposits found and not yet minted, in Bitcoin order
- *   <p>:deposits:items     hash "<txid>:<vout>" -> JSON PendingDeposit (where the deposit is now)
- *   <p>:deposits:failed    hash "<txid>:<vout>" -> reason: deposits found to be never mintable at confirm time
+ *   <p>:state:deposits:scan      JSON {height, hash}: the last Bitcoin block scanned (display-order hash)
+ *   <p>:state:deposits:scanned   hash height -> block hash of recently scanned blocks (to find the fork point of a reorg)
+ *   <p>:state:deposits:pending   sorted set (score 0) of order keys: deposits found and not yet minted, in Bitcoin order
+ *   <p>:state:deposits:items     hash "<txid>:<vout>" -> JSON PendingDeposit (where the deposit is now)
+ *   <p>:state:deposits:failed    hash "<txid>:<vout>" -> reason: deposits found to be never mintable at confirm time
  */
 import type { Redis } from "ioredis";
 
@@ -36,7 +36,7 @@ export class DepositStore {
   ) {}
 
   private k(name: string): string {
-    return `${this.p}:deposits:${name}`;
+    return `${this.p}:state:deposits:${name}`;
   }
 
   async cursor(): Promise<ScanCursor | undefined> {

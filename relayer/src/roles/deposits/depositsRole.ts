@@ -20,7 +20,7 @@ export interface DepositsRoleOptions extends Omit<ConfirmDeps, "store" | "lockKe
   redis: Redis;
   node: BitcoinRpcClient;
   tunnel: TunnelClient;
-  /** The deployment's Redis prefix; the role's keys live under `<prefix>:deposits:`. */
+  /** The deployment's Redis prefix; the role's keys live under `<prefix>:state:deposits:`. */
   prefix: string;
   pollIntervalMs: number;
   /** First Bitcoin height to scan on a fresh deployment (the light client's anchor). */
@@ -57,7 +57,7 @@ export class DepositsRole {
   }
 
   private get confirmDeps(): ConfirmDeps {
-    return { ...this.o, store: this.store, lockKey: `${this.o.prefix}:deposits:confirm-lock` };
+    return { ...this.o, store: this.store, lockKey: `${this.o.prefix}:state:deposits:confirm-lock` };
   }
 
   start(): void {
@@ -101,7 +101,7 @@ export class DepositsRole {
     try {
       this.lastScan = await withLock(
         this.o.redis,
-        `${this.o.prefix}:deposits:scan-lock`,
+        `${this.o.prefix}:state:deposits:scan-lock`,
         { ttlMs: this.o.lockTtlMs, waitMs: 0 },
         () =>
           scanDeposits({

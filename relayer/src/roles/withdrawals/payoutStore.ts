@@ -1,9 +1,9 @@
 /**
  * The withdrawals role's state in Redis (under the deployment's prefix):
- *   <p>:withdrawals:evm-cursor          last EVM block whose WithdrawalRequested events were enqueued
- *   <p>:withdrawals:payout:<id>         JSON PayoutRecord, written BEFORE the payout is broadcast (a crash between
+ *   <p>:state:withdrawals:evm-cursor          last EVM block whose WithdrawalRequested events were enqueued
+ *   <p>:state:withdrawals:payout:<id>         JSON PayoutRecord, written BEFORE the payout is broadcast (a crash between
  *                                       broadcast and record can therefore never lead to a second payout)
- *   <p>:withdrawals:spent:<script>      set of custody outpoints "<txid>:<vout>" spent by our payouts and not yet
+ *   <p>:state:withdrawals:spent:<script>      set of custody outpoints "<txid>:<vout>" spent by our payouts and not yet
  *                                       seen spent on chain (so concurrent payouts never pick the same UTXO)
  */
 import type { Redis } from "ioredis";
@@ -27,7 +27,7 @@ export class PayoutStore {
   ) {}
 
   private k(name: string): string {
-    return `${this.p}:withdrawals:${name}`;
+    return `${this.p}:state:withdrawals:${name}`;
   }
 
   async evmCursor(): Promise<number | undefined> {

@@ -39,7 +39,7 @@ export interface WithdrawalsRoleOptions {
   provider: JsonRpcProvider;
   sender: EvmSender;
   metrics: RelayerMetrics;
-  /** The deployment's Redis prefix; the role's keys live under `<prefix>:withdrawals:`. */
+  /** The deployment's Redis prefix; the role's keys live under `<prefix>:state:withdrawals:`. */
   prefix: string;
   /** The vault custody key (VAULT_CUSTODY_KEY): the role serves the vault whose custody script is its P2WPKH. */
   key: KeyPair;
@@ -93,7 +93,7 @@ export class WithdrawalsRole {
       metrics: this.o.metrics,
       key: this.o.key,
       custodyScript: this.custodyScript,
-      custodyLockKey: `${this.o.prefix}:withdrawals:custody:${this.custodyScript}:lock`,
+      custodyLockKey: `${this.o.prefix}:state:withdrawals:custody:${this.custodyScript}:lock`,
       lockTtlMs: this.o.lockTtlMs,
       pollIntervalMs: this.o.pollIntervalMs,
       feeTarget: this.o.feeTarget,
