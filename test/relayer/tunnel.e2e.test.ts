@@ -426,4 +426,65 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     second.relayer.proc.kill("SIGTERM");
     expect((await second.relayer.exited).code).to.equal(0);
   });
+
+  it("follows a Bitcoin reorg: deposits of an orphaned block are found again at their new place and minted once, a double-spent one never", async () => {
+    const custodyKeyHex = randomBytes(32).toString("hex");
+    const { file, deployment } = await deploy(custodyKeyHex);
+    const tunnel = new Contract(deployment.contracts.BitcoinTunnel, TUNNEL_ABI, provider);
+    const script1 = custodyScriptOf(parseCustodyKey(custodyKeyHex));
+    const coins = await fanOut(btc, funder, coinbases[2], 5, 1_000_000n);
+    const deposit = (i: number, sats: bigint) =>
+      buildDeposit(funder, coins[i], { pays: [{ script: script1, sats }], recipient: USERS[i].address });
+    const [a, b, c, d] = [deposit(0, 20_000n), deposit(1, 30_000n), deposit(2, 40_000n), deposit(3, 50_000n)];
+    // d' spends d's coin without paying the vault: on the new branch, d can never confirm.
+    const dPrime = buildDeposit(funder, coins[3], { pays: [], recipient: null }, 3_000n);
+    const prefix = `hf-test-${randomBytes(4).toString("hex")}`;
+    const r = relayer(file, prefix, custodyKeyHex);
+    await r.waitForLog((l) => l.msg === "relayer started", 60_000);
+
+    for (const tx of [a, b, d]) await btc.sendRawTransaction(tx.toHex());
+    const orphan = (await btc.generateBlock(miner, [a.getId(), b.getId(), d.getId()])).hash;
+    const orphanHeight = await btc.getBlockCount();
+    await r.waitForLog((l) => l.msg === "deposits found" && l.height === orphanHeight, 30_000);
+    // Not yet confirmed enough (2 needed): the block leaves the chain; a, b go back to the mempool.
+    await btc.invalidateBlock(orphan);
+    await btc.sendRawTransaction(c.toHex());
+    await btc.generateBlock(miner, []); // an empty block at the old height
+    expect(await btc.getRawMempool()).to.include.members([a.getId(), b.getId(), c.getId(), d.getId()]);
+    await btc.generateBlock(miner, [c.getId(), b.getId(), a.getId(), dPrime.toHex()]);
+    const newHeight = await btc.getBlockCount();
+    await r.waitForLog(
+      (l) =>
+        l.msg ===
+        "Bitcoin reorg: rescanning deposits from the fork point (deposits of orphaned blocks wait to be found again)",
+      30_000,
+    );
+    await btc.generateToAddress(2, miner);
+    const minted = async (): Promise<number> => Number(((await tunnel.orderCursor()) as { count: bigint }).count);
+    await waitFor("3 deposits minted", async () => (await minted()) >= 3, 60_000);
+    await new Promise((res) => setTimeout(res, 2_000));
+    expect(await minted()).to.equal(3);
+    const events = await tunnel.queryFilter(tunnel.filters.DepositConfirmed(), 0, "latest");
+    const got = events.map((e) => {
+      const x = (e as unknown as { args: { txid: string; sequence: bigint } }).args;
+      return { txid: internalToDisplay(x.txid), sequence: Number(x.sequence) };
+    });
+    // Minted in the order of the new block: c, b, a (txIndex 1, 2, 3 at the new height).
+    expect(got.map((x) => x.txid)).to.deep.equal([c.getId(), b.getId(), a.getId()]);
+    for (const [i, tx] of [c, b, a].entries()) {
+      const rec = (await tunnel.depositRecord(displayToInternal(tx.getId()), 0)) as {
+        blockHeight: bigint;
+        txIndex: bigint;
+      };
+      expect([Number(rec.blockHeight), Number(rec.txIndex)]).to.deep.equal([newHeight, i + 1]);
+    }
+    const dRec = (await tunnel.depositRecord(displayToInternal(d.getId()), 0)) as { sequence: bigint };
+    expect(dRec.sequence).to.equal(0n);
+    // Nothing is left pending: d was dropped with its orphaned block and never found again.
+    const started = r.logs.find((l) => l.msg === "relayer started");
+    const metrics = await (await fetch(`http://127.0.0.1:${started?.opsPort as number}/metrics`)).text();
+    expect(metrics).to.match(/^hemi_fabric_deposits_pending 0$/m);
+    r.proc.kill("SIGTERM");
+    expect((await r.exited).code).to.equal(0);
+  });
 });
