@@ -85,6 +85,7 @@ export class DepositsRole {
       this.consecutiveFailures = 0;
       this.lastPollOkAt = Date.now();
     } catch (err) {
+      if (this.stopped) return; // a poll cut short by the shutdown (connections closed under it)
       this.consecutiveFailures++;
       delay = Math.min(this.o.pollIntervalMs * 2 ** Math.min(this.consecutiveFailures, 5), 30_000);
       this.o.log.warn(
