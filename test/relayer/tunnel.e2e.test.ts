@@ -29,6 +29,8 @@ const TERMS = {
   2: { bps: 25n, flat: 0n, min: 10_000n, conf: 3 },
 } as const;
 const BOND_SATS = 5_000_000n;
+/** Signer of the second relayer (Hardhat account 7). */
+const SECOND_KEY = HDNodeWallet.fromPhrase(MNEMONIC, undefined, "m/44'/60'/0'/0/7").privateKey;
 const USER_DEPOSITS = 200;
 
 interface MintedRow {
@@ -50,7 +52,9 @@ interface ScenarioResult {
   token: Contract;
   deployment: Deployment;
   prefix: string;
+  file: string;
   custodyKey: KeyPair;
+  custodyKeyHex: string;
   relayer: CliProcess;
   malformed: { txid: string; vout: number; why: RegExp }[];
   /** EVM transactions that minted the deposits. */
@@ -87,13 +91,18 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     await btcNode.close();
   });
 
-  function relayer(file: string, prefix: string, custodyKeyHex: string): CliProcess {
-    const cli = spawnCli(["relayer", "--roles", "headers,deposits,withdrawals"], {
+  function relayer(
+    file: string,
+    prefix: string,
+    custodyKeyHex: string,
+    opts: { key?: string; roles?: string } = {},
+  ): CliProcess {
+    const cli = spawnCli(["relayer", "--roles", opts.roles ?? "headers,deposits,withdrawals"], {
       EVM_RPC_URL: evm.url,
       BITCOIN_RPC_URL: btcNode.url,
       REDIS_URL: REDIS,
       REDIS_PREFIX: prefix,
-      RELAYER_PRIVATE_KEY: DEV_KEYS[1],
+      RELAYER_PRIVATE_KEY: opts.key ?? DEV_KEYS[1],
       VAULT_CUSTODY_KEY: custodyKeyHex,
       DEPLOYMENT_FILE: file,
       METRICS_PORT: "0",
@@ -139,7 +148,7 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
    * outputs), plus two malformed deposits; mined a block at a time while the relayer runs. `kills`: minted counts
    * at which the relayer is SIGKILLed and restarted.
    */
-  async function runScenario(coin: Coin, kills: number[]): Promise<ScenarioResult> {
+  async function runScenario(coin: Coin, kills: number[], second = false): Promise<ScenarioResult> {
     const operator = new Wallet(DEV_KEYS[0], provider);
     const custodyKeyHex = randomBytes(32).toString("hex");
     const custodyKey = parseCustodyKey(custodyKeyHex);
@@ -207,6 +216,10 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     const prefix = `hf-test-${randomBytes(4).toString("hex")}`;
     let r = relayer(file, prefix, custodyKeyHex);
     await r.waitForLog((l) => l.msg === "relayer started", 60_000);
+    // Optionally a second relayer (another signer) on the same Redis for the whole run.
+    const other = second
+      ? relayer(file, prefix, custodyKeyHex, { key: SECOND_KEY, roles: "headers,deposits" })
+      : undefined;
     const minted = async (): Promise<number> => Number(((await tunnel.orderCursor()) as { count: bigint }).count);
 
     // 8 blocks of deposits (the malformed ones in blocks 2 and 5), a block every 1.5 s, then confirmations.
@@ -318,12 +331,39 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     }
 
     const evmTxs = new Set(events.map((e) => e.transactionHash));
+    // No transaction was wasted: every one the relayers sent to the tunnel minted deposits.
+    const signers = new Set([new Wallet(DEV_KEYS[1]).address, new Wallet(SECOND_KEY).address]);
+    const sent: string[] = [];
+    for (let n = deployment.blockNumber ?? 0; n <= (await provider.getBlockNumber()); n++) {
+      const blk = await provider.getBlock(n, true);
+      for (const tx of blk?.prefetchedTransactions ?? []) {
+        if (tx.to?.toLowerCase() === tunnel.target.toString().toLowerCase() && signers.has(tx.from)) sent.push(tx.hash);
+      }
+    }
+    expect(sent.sort()).to.deep.equal([...evmTxs].sort());
+    if (other !== undefined) {
+      other.proc.kill("SIGTERM");
+      expect((await other.exited).code).to.equal(0);
+    }
     const blocks = new Set(rows.map((x) => x.height));
     expect(blocks.size).to.equal(8);
 
     const base = rows[0].height;
     const shape = rows.map((x) => `${x.height - base}/${x.txIndex}/${x.vout}/${x.recipient}/${x.sats}/${x.minted}`);
-    return { rows, shape, tunnel, token, deployment, prefix, custodyKey, relayer: r, malformed, evmTxs: evmTxs.size };
+    return {
+      rows,
+      shape,
+      tunnel,
+      token,
+      deployment,
+      prefix,
+      file,
+      custodyKey,
+      custodyKeyHex,
+      relayer: r,
+      malformed,
+      evmTxs: evmTxs.size,
+    };
   }
 
   it("mints 200 deposits over several blocks and two vaults exactly once each, in Bitcoin order, and fails malformed ones with their reason", async () => {
@@ -340,7 +380,7 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     expect(metrics).to.match(/^hemi_fabric_deposits_pending 0$/m);
   });
 
-  it("pays 20 withdrawals on Bitcoin and finalizes them on the EVM", async () => {
+  it("pays 20 withdrawals on Bitcoin exactly once each (across a SIGKILL and restart) and finalizes them on the EVM", async () => {
     if (first === undefined) throw new Error("needs the deposit scenario's deployment");
     const { tunnel, deployment } = first;
     const operator = new Wallet(DEV_KEYS[0], provider);
@@ -374,6 +414,15 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
       }
       return count;
     };
+    // SIGKILL the relayer once it has paid some withdrawals (before any payout confirms), then restart it.
+    const startHeight = await btc.getBlockCount();
+    const paidLogs = (c: CliProcess) => c.logs.filter((l) => l.msg === "withdrawal paid on Bitcoin").length;
+    await waitFor("5 payouts broadcast", async () => paidLogs(first?.relayer as CliProcess) >= 5, 60_000);
+    const killed = first.relayer;
+    killed.proc.kill("SIGKILL");
+    await killed.exited;
+    console.log(`      SIGKILL after ${paidLogs(killed)} payouts broadcast`);
+    first.relayer = relayer(first.file, first.prefix, first.custodyKeyHex);
     // Mine a block a second until every payout is confirmed and proven.
     await waitFor(
       "20 withdrawals finalized",
@@ -405,18 +454,32 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
       for (const o of others) expect(o.scriptPubKey.hex).to.equal(custodyScriptOf(first.custodyKey));
     }
     expect(payouts.size).to.equal(20);
+    // Paid exactly once each: one transaction per withdrawal id on the whole chain since the requests.
+    const onChain = new Map<string, Set<string>>();
+    for (let h = startHeight; h <= (await btc.getBlockCount()); h++) {
+      const block = await btc.getBlock(await btc.getBlockHash(h), 2);
+      for (const t of block.tx) {
+        for (const o of t.vout) {
+          if (!o.scriptPubKey.hex.startsWith("6a08")) continue;
+          onChain.set(o.scriptPubKey.hex, (onChain.get(o.scriptPubKey.hex) ?? new Set()).add(t.txid));
+        }
+      }
+    }
+    expect(await btc.getRawMempool()).to.deep.equal([]);
+    expect(onChain.size).to.equal(20);
+    for (const [op, txids] of onChain) expect(txids.size, op).to.equal(1);
+    expect(paidLogs(killed) + paidLogs(first.relayer)).to.be.at.most(20);
     const started = first.relayer.logs.find((l) => l.msg === "relayer started");
     const metrics = await (await fetch(`http://127.0.0.1:${started?.opsPort as number}/metrics`)).text();
-    expect(metrics).to.match(/^hemi_fabric_withdrawals_paid_total 20$/m);
-    expect(metrics).to.match(/^hemi_fabric_withdrawals_finalized_total 20$/m);
+    expect(metrics).to.match(/^hemi_fabric_withdrawals_finalized_total [1-9]/m);
     first.relayer.proc.kill("SIGTERM");
     expect((await first.relayer.exited).code).to.equal(0);
   });
 
-  it("the same deposit scenario with the relayer SIGKILLed twice mid-run and restarted ends identical", async () => {
+  it("the same deposit scenario with the relayer SIGKILLed twice mid-run and restarted, and a second relayer on the same Redis, ends identical", async () => {
     if (first === undefined) throw new Error("needs the first run to compare with");
     const t0 = Date.now();
-    const second = await runScenario(coinbases[1], [40, 120]);
+    const second = await runScenario(coinbases[1], [40, 120], true);
     console.log(
       `      ${second.rows.length} deposits minted in ${second.evmTxs} EVM transactions across 2 SIGKILLs, ${Date.now() - t0} ms`,
     );
