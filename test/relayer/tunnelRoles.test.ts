@@ -6,7 +6,12 @@ import { keyOutput, randomKey, type OutputSpec } from "../../relayer/src/bitcoin
 import { ConfigError, loadConfig } from "../../relayer/src/config/load";
 import { VaultStatus, type VaultInfo } from "../../relayer/src/evm/tunnel";
 import { extractRevertData } from "../../relayer/src/evm/revertDecoder";
-import { checkDepositShape, checkDepositTerms, orderKey } from "../../relayer/src/roles/deposits/depositRules";
+import {
+  checkDepositShape,
+  checkDepositTerms,
+  isPayout,
+  orderKey,
+} from "../../relayer/src/roles/deposits/depositRules";
 import { custodyScriptOf, parseCustodyKey } from "../../relayer/src/roles/withdrawals/custodyKey";
 import {
   buildPayout,
@@ -110,6 +115,21 @@ describe("relayer tunnel roles: deposit rules, custody key, payout builder", fun
         if (shape.ok) expect(shape.recipient, c.name).to.equal(RECIPIENT);
       }
     });
+  });
+
+  it("tells a withdrawal payout (custody change) from a deposit", function () {
+    const custody = keyOutput(randomKey(), "p2wpkh").script;
+    const payout = signedTx([
+      { script: keyOutput(randomKey(), "p2tr").script, value: 60_000n },
+      { script: Buffer.from("6a080000000000000007", "hex"), value: 0n },
+      { script: custody, value: 10_000n },
+    ]);
+    const deposit = signedTx([
+      { script: custody, value: 10_000n },
+      { script: opReturn(Buffer.alloc(20, 7)), value: 0n },
+    ]);
+    expect(isPayout(payout)).to.equal(true);
+    expect(isPayout(deposit)).to.equal(false);
   });
 
   it("vault terms: status, closing height and minimum as the contract checks them", function () {

@@ -51,6 +51,14 @@ export function checkDepositShape(tx: Transaction, vout: number): DepositShape {
   return { ok: true, value: BigInt(out.value), script: Buffer.from(out.script).toString("hex"), recipient };
 }
 
+/**
+ * True for a withdrawal payout (it carries `OP_RETURN PUSH8 <id>`): its outputs to a custody script are the
+ * operator's change, not deposits, and are ignored rather than recorded as failed deposits.
+ */
+export function isPayout(tx: Transaction): boolean {
+  return tx.outs.some((o) => o.script.length === 10 && o.script[0] === 0x6a && o.script[1] === 0x08);
+}
+
 /** Why the vault does not take this deposit now (the contract's error and a reason), or undefined when it does. */
 export function checkDepositTerms(
   vault: VaultInfo,

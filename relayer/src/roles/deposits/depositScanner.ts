@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { BitcoinRpcError, type BitcoinRpcClient, type BlockInfoWithTxs } from "../../bitcoin/rpcClient";
 import type { RelayerMetrics } from "../../core/metrics";
 import type { TunnelClient } from "../../evm/tunnel";
-import { checkDepositShape, depositJobId, orderKey } from "./depositRules";
+import { checkDepositShape, depositJobId, isPayout, orderKey } from "./depositRules";
 import type { DepositStore, PendingDeposit } from "./depositStore";
 
 /** What a deposit job carries: the outpoint, and for a malformed deposit why it can never be minted. */
@@ -94,7 +94,9 @@ export async function scanDeposits(d: ScanDeps): Promise<ScanResult> {
       for (const o of t.vout) {
         const vaultId = byScript.get(o.scriptPubKey.hex.toLowerCase());
         if (vaultId === undefined) continue;
-        const shape = checkDepositShape(Transaction.fromHex(t.hex), o.n);
+        const tx = Transaction.fromHex(t.hex);
+        if (isPayout(tx)) continue; // change of a withdrawal payout
+        const shape = checkDepositShape(tx, o.n);
         if (!shape.ok) {
           result.malformed++;
           d.metrics.depositsFailed.inc({ reason: shape.error });
