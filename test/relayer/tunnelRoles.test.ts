@@ -18,7 +18,11 @@ import {
   InsufficientCustodyFundsError,
   payoutOpReturnHex,
 } from "../../relayer/src/roles/withdrawals/payoutBuilder";
+import { startRegtestNode } from "../../relayer/src/bitcoin/node";
+import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
+import { PayoutFinder } from "../../relayer/src/roles/withdrawals/payoutFinder";
 import { TunnelBitcoinChain, opReturn, signedTx } from "../helpers/tunnelChain";
+import { fundFromCoinbase } from "./helpers/tunnelBitcoin";
 
 describe("relayer tunnel roles: deposit rules, custody key, payout builder", function () {
   describe("deposit shape check agrees with BitcoinTunnel.confirmDeposit", function () {
@@ -261,5 +265,40 @@ describe("relayer tunnel roles: deposit rules, custody key, payout builder", fun
         }),
       ).to.throw(InsufficientCustodyFundsError);
     });
+  });
+
+  it("finds an existing payout of a withdrawal on the node, in the mempool and once mined, and nothing for other ids", async function () {
+    const node = await startRegtestNode();
+    try {
+      const btc = new BitcoinRpcClient({ url: node.url });
+      const key = randomKey();
+      const custody = custodyScriptOf(key);
+      const [coin] = await fundFromCoinbase(btc, key, 1);
+      const userScript = keyOutput(randomKey(), "p2wpkh").script.toString("hex");
+      const { tx } = buildPayout({
+        id: 42n,
+        btcScript: userScript,
+        amount: 1_000_000n,
+        utxos: [coin],
+        key,
+        custodyScript: custody,
+        feeRate: 2,
+      });
+      const finder = new PayoutFinder(btc, 10);
+      expect(await finder.find(42n, userScript)).to.equal(undefined);
+      await btc.sendRawTransaction(tx.toHex());
+      expect((await finder.find(42n, userScript))?.txid).to.equal(tx.getId());
+      expect(await finder.find(43n, userScript)).to.equal(undefined);
+      expect(await finder.find(42n, keyOutput(randomKey(), "p2wpkh").script.toString("hex"))).to.equal(undefined);
+      await btc.generateToAddress(1, await btc.getNewAddress());
+      const found = await new PayoutFinder(btc, 10).find(42n, userScript);
+      expect(found?.txid).to.equal(tx.getId());
+      expect(Transaction.fromHex(found?.hex ?? "").getId()).to.equal(tx.getId());
+      // Out of the search depth: not found.
+      await btc.generateToAddress(10, await btc.getNewAddress());
+      expect(await new PayoutFinder(btc, 10).find(42n, userScript)).to.equal(undefined);
+    } finally {
+      await node.close();
+    }
   });
 });
