@@ -136,6 +136,9 @@ export class DepositsRole {
     metrics.depositsPending.set(pending.length);
     metrics.depositLagBlocks.set(pending.length === 0 ? 0 : tip - pending[0].height);
     const fullCheck = this.ticks % 25 === 0;
+    // Forget job ids of deposits that are no longer pending (minted or failed), so the set stays small.
+    const pendingIds = new Set(pending.map((d) => depositJobId(d.txid, d.vout)));
+    for (const id of this.enqueued) if (!pendingIds.has(id)) this.enqueued.delete(id);
     const confs = new Map<number, number>();
     for (let i = 0; i < pending.length;) {
       const head = pending[i];

@@ -69,6 +69,7 @@ export class PayoutFinder {
         const block = (await this.node.getBlock(hash, 2)) as BlockInfoWithTxs;
         time = block.time;
         found = block.tx.map(payoutInfo).filter((f): f is Found => f !== undefined);
+        if (this.blocks.size >= 10_000) this.blocks.clear();
         this.blocks.set(hash, found);
       }
       const hit = found.find(match);
