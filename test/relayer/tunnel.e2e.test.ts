@@ -14,6 +14,8 @@ import { readDeployment, type Deployment } from "../../relayer/src/evm/deploymen
 import { HEMI_BTC_ABI, TUNNEL_ABI, WithdrawalStatus } from "../../relayer/src/evm/tunnel";
 import { addBondFromBalance, createOperatorVault } from "../../relayer/src/evm/tunnelVault";
 import { custodyScriptOf, parseCustodyKey } from "../../relayer/src/roles/withdrawals/custodyKey";
+import { buildPayout } from "../../relayer/src/roles/withdrawals/payoutBuilder";
+import { PayoutStore } from "../../relayer/src/roles/withdrawals/payoutStore";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "./helpers/evmNode";
 import { spawnCli, waitFor, type CliProcess } from "./helpers/relayerProcess";
 import { buildDeposit, fanOut, fundFromCoinbase, type Coin, type DepositPlan } from "./helpers/tunnelBitcoin";
@@ -476,6 +478,99 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     expect(metrics).to.not.match(/^hemi_fabric_deposits_failed_total\{reason="MalformedOpReturn"\}/m);
     first.relayer.proc.kill("SIGTERM");
     expect((await first.relayer.exited).code).to.equal(0);
+  });
+
+  it("never pays a withdrawal twice: a payout journalled but not broadcast (crash) is broadcast as is; one already on the node (another relayer) is proven, not paid again", async () => {
+    if (first === undefined) throw new Error("needs the deposit scenario's deployment");
+    const { tunnel, prefix, file, custodyKey, custodyKeyHex } = first;
+    const custody = custodyScriptOf(custodyKey);
+    const user = USERS[0].connect(provider);
+    const ids: bigint[] = [];
+    const scripts = [0, 1].map(() => keyOutput(randomKey(), "p2wpkh").script.toString("hex"));
+    for (const script of scripts) {
+      const receipt = await (
+        await (tunnel.connect(user) as Contract).requestWithdrawalFrom(1, "0x" + script, 80_000n)
+      ).wait();
+      const ev = receipt.logs
+        .map((l: { topics: string[]; data: string }) => tunnel.interface.parseLog(l))
+        .find((e: { name: string } | null) => e?.name === "WithdrawalRequested");
+      ids.push(ev.args.id as bigint);
+    }
+    const paid = 80_000n - (200n + (80_000n * 20n) / 10_000n);
+    const scan = await btc.scanTxOutSet([`raw(${custody})`]);
+    const utxos = scan.unspents
+      .map((u) => ({ txid: u.txid, vout: u.vout, value: BigInt(Math.round(u.amount * 1e8)) }))
+      .sort((x, y) => (x.value > y.value ? -1 : 1));
+    const build = (i: number) =>
+      buildPayout({
+        id: ids[i],
+        btcScript: scripts[i],
+        amount: paid,
+        utxos: [utxos[i]],
+        key: custodyKey,
+        custodyScript: custody,
+        feeRate: 2,
+      });
+    // Withdrawal A: the relayer "crashed" after journalling its payout, before broadcasting it.
+    const a = build(0);
+    const redis = new Redis(REDIS, { maxRetriesPerRequest: null });
+    try {
+      await new PayoutStore(redis, prefix).savePayout(
+        {
+          id: ids[0].toString(),
+          txid: a.tx.getId(),
+          hex: a.tx.toHex(),
+          inputs: [`${utxos[0].txid}:${utxos[0].vout}`],
+          origin: "built",
+          createdAt: Date.now(),
+        },
+        custody,
+      );
+    } finally {
+      redis.disconnect();
+    }
+    // Withdrawal B: already paid by someone else (not in this relayer's Redis), in the mempool.
+    const b = build(1);
+    await btc.sendRawTransaction(b.tx.toHex());
+    const heightBefore = await btc.getBlockCount();
+
+    const r = relayer(file, prefix, custodyKeyHex);
+    await waitFor(
+      "both withdrawals finalized",
+      async () => {
+        await btc.generateToAddress(1, miner);
+        const st = await Promise.all(
+          ids.map(async (id) => Number(((await tunnel.withdrawal(id)) as { status: bigint }).status)),
+        );
+        return st.every((x) => x === WithdrawalStatus.Finalized);
+      },
+      60_000,
+    );
+    const events = await tunnel.queryFilter(tunnel.filters.WithdrawalFinalized(), 0, "latest");
+    const payoutOf = (id: bigint) => {
+      const e = events.find((x) => (x as unknown as { args: { id: bigint } }).args.id === id);
+      return internalToDisplay((e as unknown as { args: { payoutTxid: string } }).args.payoutTxid);
+    };
+    expect(payoutOf(ids[0])).to.equal(a.tx.getId());
+    expect(payoutOf(ids[1])).to.equal(b.tx.getId());
+    // No other payout of either id anywhere on the chain since.
+    for (let h = heightBefore + 1; h <= (await btc.getBlockCount()); h++) {
+      const block = await btc.getBlock(await btc.getBlockHash(h), 2);
+      for (const t of block.tx) {
+        for (const [i, id] of ids.entries()) {
+          if (t.vout.some((o) => o.scriptPubKey.hex === `6a08${id.toString(16).padStart(16, "0")}`)) {
+            expect(t.txid).to.equal([a, b][i].tx.getId());
+          }
+        }
+      }
+    }
+    expect(r.logs.filter((l) => l.msg === "withdrawal paid on Bitcoin").length).to.equal(0);
+    expect(r.logs.some((l) => l.msg === "re-broadcast a journalled payout the node did not have")).to.equal(true);
+    expect(r.logs.some((l) => l.msg === "found an existing payout of this withdrawal on the node; using it")).to.equal(
+      true,
+    );
+    r.proc.kill("SIGTERM");
+    expect((await r.exited).code).to.equal(0);
   });
 
   it("the same deposit scenario with the relayer SIGKILLed twice mid-run and restarted, and a second relayer on the same Redis, ends identical", async () => {
