@@ -37,8 +37,15 @@ export class PayoutFinder {
     private readonly depth: number,
   ) {}
 
-  /** The payout of withdrawal `id` to `btcScript`, if the node has one (mempool or the last `depth` blocks). */
-  async find(id: bigint, btcScript: string, notBefore?: number): Promise<{ txid: string; hex: string } | undefined> {
+  /**
+   * The payout of withdrawal `id` to `btcScript`, if the node has one (mempool or the last `depth` blocks; then
+   * with its block hash, so that a node without a transaction index can still serve it by block).
+   */
+  async find(
+    id: bigint,
+    btcScript: string,
+    notBefore?: number,
+  ): Promise<{ txid: string; hex: string; blockhash?: string } | undefined> {
     const op = payoutOpReturnHex(id);
     const script = btcScript.toLowerCase();
     const match = (f: Found | null | undefined): boolean =>
@@ -73,7 +80,7 @@ export class PayoutFinder {
         this.blocks.set(hash, found);
       }
       const hit = found.find(match);
-      if (hit !== undefined) return { txid: hit.txid, hex: hit.hex };
+      if (hit !== undefined) return { txid: hit.txid, hex: hit.hex, blockhash: hash };
       // Bitcoin block times may run up to 2 hours behind: stop well before the request.
       if (notBefore !== undefined && time !== undefined && time < notBefore - 7_200) break;
     }

@@ -8,6 +8,7 @@
  *      node and in the light client;
  *   4. finalizeWithdrawal with its SPV proof, through the serialised sender (which re-checks the status first).
  */
+import { Transaction } from "bitcoinjs-lib";
 import { DelayedError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -70,14 +71,35 @@ async function delay(job: Job, ms: number): Promise<never> {
 async function txStatus(
   node: BitcoinRpcClient,
   txid: string,
+  blockhash?: string,
 ): Promise<{ known: boolean; blockhash?: string; confirmations: number }> {
   try {
-    const info = await node.getRawTransaction(txid, true);
+    const info = await node.getRawTransaction(txid, true, blockhash);
     return { known: true, blockhash: info.blockhash, confirmations: info.confirmations ?? 0 };
   } catch (err) {
     if (err instanceof BitcoinRpcError && err.code === -5) return { known: false, confirmations: 0 };
     throw err;
   }
+}
+
+/**
+ * Where a journalled payout is: by txid (mempool, or chain with a transaction index), else by a search of recent
+ * blocks (a node without -txindex), else known-but-unplaced when one of its outputs is in the UTXO set.
+ */
+async function locate(
+  d: WithdrawalDeps,
+  rec: PayoutRecord,
+  btcScript: string,
+): Promise<{ known: boolean; blockhash?: string; confirmations: number }> {
+  const st = await txStatus(d.node, rec.txid);
+  if (st.known) return st;
+  const found = await d.finder.find(BigInt(rec.id), btcScript);
+  if (found?.txid === rec.txid && found.blockhash !== undefined) return txStatus(d.node, rec.txid, found.blockhash);
+  const outputs = Transaction.fromHex(rec.hex).outs.length;
+  for (let i = 0; i < outputs; i++) {
+    if ((await d.node.getTxOut(rec.txid, i, true)) !== null) return { known: true, confirmations: 0 };
+  }
+  return st;
 }
 
 async function feeRate(d: WithdrawalDeps): Promise<number> {
@@ -167,11 +189,7 @@ async function ensureBroadcast(
   btcScript: string,
   log: Logger,
 ): Promise<"ok" | "dropped"> {
-  const st = await txStatus(d.node, rec.txid);
-  if (st.known) return "ok";
-  // A node without a transaction index does not find confirmed transactions by txid: look in recent blocks.
-  const inBlock = await d.finder.find(BigInt(rec.id), btcScript);
-  if (inBlock?.txid === rec.txid) return "ok";
+  if ((await locate(d, rec, btcScript)).known) return "ok";
   try {
     await d.node.sendRawTransaction(rec.hex);
     log.warn({ id: rec.id, txid: rec.txid }, "re-broadcast a journalled payout the node did not have");
@@ -180,7 +198,8 @@ async function ensureBroadcast(
     const msg = err instanceof Error ? err.message : String(err);
     if (/already|known/i.test(msg)) return "ok";
     if (/missingorspent|missing-inputs|conflict/i.test(msg)) {
-      // Its inputs are spent by another transaction and it is not on the node: it can never confirm.
+      // Its inputs are spent by another transaction and it is nowhere on the node (not in the mempool, not in the
+      // last WITHDRAWAL_SEARCH_DEPTH blocks, no output unspent): it can never confirm.
       await d.store.dropPayout(rec, d.custodyScript);
       log.warn({ id: rec.id, txid: rec.txid, err: msg }, "journalled payout can never confirm; building a new one");
       return "dropped";
@@ -217,7 +236,7 @@ export async function processWithdrawalJob(
     }
   }
 
-  const st = await txStatus(d.node, rec.txid);
+  const st = await locate(d, rec, data.btcScript);
   const vault = await d.tunnel.vault(data.vaultId);
   if (st.blockhash === undefined || st.confirmations < vault.confirmations) {
     return delay(job, d.pollIntervalMs);
