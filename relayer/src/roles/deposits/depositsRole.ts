@@ -66,7 +66,9 @@ export class DepositsRole {
     core.addWorker<DepositJobData, DepositJobResult>(
       DEPOSITS_QUEUE,
       (job, ctx) => processDepositJob(this.confirmDeps, job.data, ctx.log, ctx.signal),
-      { concurrency: 1 },
+      // Several at once: most jobs only find their deposit minted by the batch of an earlier job; confirming is
+      // serialised by the confirm lock, which is what keeps the order.
+      { concurrency: 4 },
     );
     log.info({ pollIntervalMs: this.o.pollIntervalMs, startHeight: this.o.startHeight }, "deposits role started");
     this.schedule(0);
