@@ -6,10 +6,11 @@ import { startRelayer } from "../../relayer";
 import type { Command } from "../main";
 import { parseOptions } from "./args";
 
-/** `hemi-fabric relayer --roles headers[,...] [--config file.json]`. */
+/** `hemi-fabric relayer --roles headers[,deposits][,withdrawals] [--config file.json]`. */
 export const relayerCommand: Command = {
   name: "relayer",
-  summary: "run the relayer: --roles headers[,...] [--config file.json] (settings from env, see README)",
+  summary:
+    "run the relayer: --roles headers,deposits,withdrawals (any of them) [--config file.json] (settings from env, see README)",
   async run(args: string[]): Promise<number> {
     let opts: Map<string, string>;
     let cfg;
