@@ -157,17 +157,17 @@ contract BitcoinLightClient {
     constructor(bytes memory anchorHeader, uint32 anchorHeight_, uint32 epochStartTimestamp, Network network_) {
         BitcoinHeader.Header memory h = BitcoinHeader.parse(anchorHeader);
         uint256 limit = network_ == Network.Regtest ? BitcoinHeader.POW_LIMIT_REGTEST : BitcoinHeader.POW_LIMIT_MAINNET;
+        if (
+            network_ == Network.Testnet &&
+            h.bits == BitcoinHeader.POW_LIMIT_BITS_MAINNET &&
+            anchorHeight_ % BitcoinHeader.RETARGET_INTERVAL != 0
+        ) revert AmbiguousTestnetAnchor(h.bits);
         uint256 target = BitcoinHeader.targetFromBits(h.bits, limit);
         BitcoinHeader.checkProofOfWork(h.hash, target);
         if (
             epochStartTimestamp > h.timestamp ||
             (anchorHeight_ % BitcoinHeader.RETARGET_INTERVAL == 0 && epochStartTimestamp != h.timestamp)
         ) revert InvalidEpochStart(epochStartTimestamp, h.timestamp);
-        if (
-            network_ == Network.Testnet &&
-            h.bits == BitcoinHeader.POW_LIMIT_BITS_MAINNET &&
-            anchorHeight_ % BitcoinHeader.RETARGET_INTERVAL != 0
-        ) revert AmbiguousTestnetAnchor(h.bits);
 
         network = network_;
         anchorHeight = anchorHeight_;
