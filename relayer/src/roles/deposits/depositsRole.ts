@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { BitcoinRpcClient } from "../../bitcoin/rpcClient";
 import { LockBusyError, withLock } from "../../core/lock";
-import { errorMessage } from "../../core/logger";
+import { Poller } from "../../core/poller";
 import type { QueueCore } from "../../core/queues";
 import type { TunnelClient } from "../../evm/tunnel";
 import { blockReadiness, processDepositJob, type ConfirmDeps, type DepositJobResult } from "./depositConfirmer";
@@ -43,16 +43,20 @@ export class DepositsRole {
   readonly name = "deposits";
   readonly store: DepositStore;
   private queue: Queue<DepositJobData, DepositJobResult> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private consecutiveFailures = 0;
-  private lastPollOkAt = 0;
+  private readonly poller: Poller;
   private lastScan: ScanResult | undefined;
   private ticks = 0;
   /** Job ids this process already enqueued (re-checked in Redis every 25 polls). */
   private readonly enqueued = new Set<string>();
 
   constructor(private readonly o: DepositsRoleOptions) {
+    this.poller = new Poller({
+      name: "deposits",
+      intervalMs: o.pollIntervalMs,
+      poll: () => this.poll(),
+      log: o.log,
+      quietAfterStop: true, // a poll cut short by the shutdown (connections closed under it)
+    });
     this.store = new DepositStore(o.redis, o.prefix);
   }
 
@@ -71,31 +75,7 @@ export class DepositsRole {
       { concurrency: 4 },
     );
     log.info({ pollIntervalMs: this.o.pollIntervalMs, startHeight: this.o.startHeight }, "deposits role started");
-    this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), delayMs);
-  }
-
-  private async tick(): Promise<void> {
-    let delay = this.o.pollIntervalMs;
-    try {
-      await this.poll();
-      if (this.consecutiveFailures > 0) this.o.log.info("deposits polling recovered");
-      this.consecutiveFailures = 0;
-      this.lastPollOkAt = Date.now();
-    } catch (err) {
-      if (this.stopped) return; // a poll cut short by the shutdown (connections closed under it)
-      this.consecutiveFailures++;
-      delay = Math.min(this.o.pollIntervalMs * 2 ** Math.min(this.consecutiveFailures, 5), 30_000);
-      this.o.log.warn(
-        { err: errorMessage(err), consecutiveFailures: this.consecutiveFailures, retryInMs: delay },
-        "deposits poll failed",
-      );
-    }
-    this.schedule(delay);
+    this.poller.start();
   }
 
   /** One poll: scan new blocks (if no other relayer is scanning), then enqueue the deposits that are ready. */
@@ -181,13 +161,11 @@ export class DepositsRole {
 
   /** Health for /healthz: the last poll succeeded recently. */
   health(): { ok: boolean; detail: unknown } {
-    const age = this.lastPollOkAt === 0 ? undefined : Date.now() - this.lastPollOkAt;
-    const ok = age !== undefined && age < Math.max(10_000, this.o.pollIntervalMs * 5);
-    return { ok, detail: { lastPollAgeMs: age, consecutiveFailures: this.consecutiveFailures, ...this.lastScan } };
+    const { ok, lastPollAgeMs, consecutiveFailures } = this.poller.health();
+    return { ok, detail: { lastPollAgeMs, consecutiveFailures, ...this.lastScan } };
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.poller.stop();
   }
 }

@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { errorMessage } from "../../core/logger";
+import { Poller } from "../../core/poller";
 import type { QueueCore } from "../../core/queues";
 import { AnchorMismatchError, planNextBatch, type HeadersBatch, type SyncStatus } from "./planner";
 import { submitBatch, type SubmitBatchDeps, type SubmitBatchResult } from "./submitBatch";
@@ -30,13 +31,19 @@ export function batchJobId(b: HeadersBatch): string {
 export class HeadersRole {
   readonly name = "headers";
   private queue: Queue<HeadersBatch> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private consecutiveFailures = 0;
-  private lastPollOkAt = 0;
+  private readonly poller: Poller;
   private lastStatus: SyncStatus | undefined;
 
-  constructor(private readonly o: HeadersRoleOptions) {}
+  constructor(private readonly o: HeadersRoleOptions) {
+    this.poller = new Poller({
+      name: "headers",
+      intervalMs: o.pollIntervalMs,
+      poll: () => this.planAndEnqueue(),
+      log: o.log,
+      recoveredMessage: "Bitcoin/EVM polling recovered",
+      failureLevel: (err) => (err instanceof AnchorMismatchError ? "error" : "warn"),
+    });
+  }
 
   start(): void {
     const { core, log } = this.o;
@@ -53,31 +60,7 @@ export class HeadersRole {
       { concurrency: 1 },
     );
     log.info({ pollIntervalMs: this.o.pollIntervalMs, batchSize: this.o.batchSize }, "headers role started (polling)");
-    this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), delayMs);
-  }
-
-  private async tick(): Promise<void> {
-    let delay = this.o.pollIntervalMs;
-    try {
-      await this.planAndEnqueue();
-      if (this.consecutiveFailures > 0) this.o.log.info("Bitcoin/EVM polling recovered");
-      this.consecutiveFailures = 0;
-      this.lastPollOkAt = Date.now();
-    } catch (err) {
-      this.consecutiveFailures++;
-      delay = Math.min(this.o.pollIntervalMs * 2 ** Math.min(this.consecutiveFailures, 5), 30_000);
-      const level = err instanceof AnchorMismatchError ? "error" : "warn";
-      this.o.log[level](
-        { err: errorMessage(err), consecutiveFailures: this.consecutiveFailures, retryInMs: delay },
-        "headers poll failed",
-      );
-    }
-    this.schedule(delay);
+    this.poller.start();
   }
 
   /** Compares the node and the light client, updates the metrics and enqueues the next batch if one is needed. */
@@ -124,13 +107,11 @@ export class HeadersRole {
 
   /** Health for /healthz: the last poll succeeded recently. */
   health(): { ok: boolean; detail: unknown } {
-    const age = this.lastPollOkAt === 0 ? undefined : Date.now() - this.lastPollOkAt;
-    const ok = age !== undefined && age < Math.max(10_000, this.o.pollIntervalMs * 5);
-    return { ok, detail: { lastPollAgeMs: age, consecutiveFailures: this.consecutiveFailures, ...this.lastStatus } };
+    const { ok, lastPollAgeMs, consecutiveFailures } = this.poller.health();
+    return { ok, detail: { lastPollAgeMs, consecutiveFailures, ...this.lastStatus } };
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.poller.stop();
   }
 }

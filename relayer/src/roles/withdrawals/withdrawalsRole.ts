@@ -4,8 +4,8 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { BitcoinRpcClient } from "../../bitcoin/rpcClient";
 import type { KeyPair } from "../../bitcoin/txBuilder";
-import { errorMessage } from "../../core/logger";
 import type { RelayerMetrics } from "../../core/metrics";
+import { Poller } from "../../core/poller";
 import type { QueueCore } from "../../core/queues";
 import { WithdrawalStatus, type TunnelClient } from "../../evm/tunnel";
 import type { EvmSender } from "../../evm/sender";
@@ -67,16 +67,20 @@ export class WithdrawalsRole {
   private readonly store: PayoutStore;
   private readonly finder: PayoutFinder;
   private queue: Queue<WithdrawalJobData, WithdrawalJobResult> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private consecutiveFailures = 0;
-  private lastPollOkAt = 0;
+  private readonly poller: Poller;
   private vaultId = 0;
   private ticks = 0;
   private readonly blockTimes = new Map<number, number>();
   private lastStatus: Record<string, unknown> = {};
 
   constructor(private readonly o: WithdrawalsRoleOptions) {
+    this.poller = new Poller({
+      name: "withdrawals",
+      intervalMs: o.pollIntervalMs,
+      poll: () => this.poll(),
+      log: o.log,
+      quietAfterStop: true, // a poll cut short by the shutdown (connections closed under it)
+    });
     this.custodyScript = custodyScriptOf(o.key);
     this.store = new PayoutStore(o.redis, o.prefix);
     this.finder = new PayoutFinder(o.node, o.searchDepth);
@@ -127,31 +131,7 @@ export class WithdrawalsRole {
       { concurrency: this.o.concurrency },
     );
     log.info({ custodyScript: this.custodyScript, pollIntervalMs: this.o.pollIntervalMs }, "withdrawals role started");
-    this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), delayMs);
-  }
-
-  private async tick(): Promise<void> {
-    let delay = this.o.pollIntervalMs;
-    try {
-      await this.poll();
-      if (this.consecutiveFailures > 0) this.o.log.info("withdrawals polling recovered");
-      this.consecutiveFailures = 0;
-      this.lastPollOkAt = Date.now();
-    } catch (err) {
-      if (this.stopped) return; // a poll cut short by the shutdown (connections closed under it)
-      this.consecutiveFailures++;
-      delay = Math.min(this.o.pollIntervalMs * 2 ** Math.min(this.consecutiveFailures, 5), 30_000);
-      this.o.log.warn(
-        { err: errorMessage(err), consecutiveFailures: this.consecutiveFailures, retryInMs: delay },
-        "withdrawals poll failed",
-      );
-    }
-    this.schedule(delay);
+    this.poller.start();
   }
 
   /** One poll: enqueue the withdrawals requested from our vault since the cursor. */
@@ -213,13 +193,11 @@ export class WithdrawalsRole {
 
   /** Health for /healthz: the last poll succeeded recently. */
   health(): { ok: boolean; detail: unknown } {
-    const age = this.lastPollOkAt === 0 ? undefined : Date.now() - this.lastPollOkAt;
-    const ok = age !== undefined && age < Math.max(10_000, this.o.pollIntervalMs * 5);
-    return { ok, detail: { lastPollAgeMs: age, consecutiveFailures: this.consecutiveFailures, ...this.lastStatus } };
+    const { ok, lastPollAgeMs, consecutiveFailures } = this.poller.health();
+    return { ok, detail: { lastPollAgeMs, consecutiveFailures, ...this.lastStatus } };
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.poller.stop();
   }
 }
