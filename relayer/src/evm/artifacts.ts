@@ -14,6 +14,8 @@ export interface ContractArtifact {
 /** Where each deployable contract's Hardhat artifact lives, relative to artifacts/contracts. */
 const SOURCES: Record<string, string> = {
   BitcoinLightClient: "bitcoin/BitcoinLightClient.sol",
+  BitcoinTunnel: "tunnel/BitcoinTunnel.sol",
+  HemiBTC: "tunnel/HemiBTC.sol",
 };
 
 /** Reads a compiled contract's ABI and bytecode from Hardhat's artifacts folder; says how to build it if missing. */
@@ -26,4 +28,13 @@ export function loadArtifact(contractName: string, artifactsDir = path.join(REPO
   }
   const json = JSON.parse(readFileSync(file, "utf8")) as { contractName: string; abi: InterfaceAbi; bytecode: string };
   return { contractName: json.contractName, abi: json.abi, bytecode: json.bytecode };
+}
+
+/** The compiled ABI of `contractName` (with its custom errors, for revert decoding), else `fallback`. */
+export function compiledAbiOr(contractName: string, fallback: InterfaceAbi): InterfaceAbi {
+  try {
+    return loadArtifact(contractName).abi;
+  } catch {
+    return fallback;
+  }
 }

@@ -1,5 +1,5 @@
 import { Contract, type ContractRunner, type InterfaceAbi, type Log } from "ethers";
-import { loadArtifact } from "./artifacts";
+import { compiledAbiOr } from "./artifacts";
 
 /** The light client's public API as the relayer uses it (the artifact's ABI adds the custom errors). */
 export const LIGHT_CLIENT_ABI = [
@@ -16,11 +16,7 @@ export const LIGHT_CLIENT_ABI = [
 
 /** The compiled ABI (with custom errors) when artifacts exist, else the relayer's own ABI subset. */
 export function lightClientAbi(): InterfaceAbi {
-  try {
-    return loadArtifact("BitcoinLightClient").abi;
-  } catch {
-    return LIGHT_CLIENT_ABI;
-  }
+  return compiledAbiOr("BitcoinLightClient", LIGHT_CLIENT_ABI);
 }
 
 /** Typed read access to a deployed BitcoinLightClient. Hashes are bytes32 hex in internal byte order. */

@@ -3,48 +3,20 @@
  * typed reads (vaults, deposit records, withdrawals) and calldata encoders. Bitcoin hashes and txids are bytes32
  * in internal byte order here, as the contract takes them.
  */
-import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Contract, type ContractRunner, type InterfaceAbi, type Log } from "ethers";
-import { REPO_ROOT, type ContractArtifact } from "./artifacts";
+import { compiledAbiOr, loadArtifact, REPO_ROOT, type ContractArtifact } from "./artifacts";
+import {
+  TUNNEL_ADMIN_FRAGMENTS,
+  TUNNEL_COMMON_FRAGMENTS,
+  type DepositRecord,
+  type WithdrawalRequestedFields,
+} from "./tunnelAbi";
+
+export type { DepositRecord } from "./tunnelAbi";
 
 /** The tunnel's public API as the relayer, the deploy and the tests use it. */
-export const TUNNEL_ABI = [
-  "function lightClient() view returns (address)",
-  "function token() view returns (address)",
-  "function vaultCount() view returns (uint32)",
-  "function withdrawalCount() view returns (uint64)",
-  "function withdrawalWindow() view returns (uint64)",
-  "function paused() view returns (bool)",
-  "function VAULT_MANAGER_ROLE() view returns (bytes32)",
-  "function OPERATOR_ROLE() view returns (bytes32)",
-  "function PAUSER_ROLE() view returns (bytes32)",
-  "function hasRole(bytes32 role, address account) view returns (bool)",
-  "function grantRole(bytes32 role, address account)",
-  "function vault(uint32 vaultId) view returns (tuple(uint8 status, bool pausedByGovernance, uint16 confirmations, uint16 depositFeeBps, uint16 withdrawalFeeBps, uint64 minDeposit, uint64 depositFlatFee, uint64 withdrawalFlatFee, address operator, uint32 depositsUntilHeight, uint64 custody, uint64 pending, uint64 accruedFees, uint64 bond, bytes32 custodyScriptHash))",
-  "function vaultOfScript(bytes script) view returns (uint32)",
-  "function depositRecord(bytes32 txid, uint32 vout) view returns (tuple(uint64 sequence, uint32 blockHeight, uint32 txIndex, uint32 vaultId, bool inBitcoinOrder))",
-  "function orderCursor() view returns (tuple(uint64 count, uint32 height, uint32 txIndex, uint32 vout, bool paused))",
-  "function withdrawal(uint64 id) view returns (tuple(address requester, uint32 vaultId, uint8 status, uint48 deadline, uint64 sats, uint64 fee, bytes16 btcScriptHash))",
-  "function selectVault(uint64 sats) view returns (bool found, uint32 vaultId)",
-  "function createVault(bytes script, tuple(uint16 depositFeeBps, uint64 depositFlatFee, uint16 withdrawalFeeBps, uint64 withdrawalFlatFee, uint64 minDeposit) terms) returns (uint32)",
-  "function setVaultConfirmations(uint32 vaultId, uint16 confirmations)",
-  "function addBond(uint32 vaultId, uint64 amount)",
-  "function claimFees(uint32 vaultId, address to)",
-  "function confirmDeposit(tuple(bytes rawTx, uint32 blockHeight, bytes blockHeader, uint256 txIndex, bytes merkleProof) proof, uint32 outputIndex) returns (uint64)",
-  "function confirmDepositsInBlock(bytes blockHeader, uint32 blockHeight, tuple(bytes rawTx, uint256 txIndex, bytes merkleProof)[] txs, uint32[] outputIndexes) returns (uint256)",
-  "function requestWithdrawal(bytes btcScript, uint64 sats) returns (uint64)",
-  "function requestWithdrawalFrom(uint32 vaultId, bytes btcScript, uint64 sats) returns (uint64)",
-  "function finalizeWithdrawal(uint64 id, tuple(bytes rawTx, uint32 blockHeight, bytes blockHeader, uint256 txIndex, bytes merkleProof) proof)",
-  "function challengeWithdrawal(uint64 id)",
-  "event DepositConfirmed(bytes32 txid, uint32 vout, address recipient, uint64 sats, uint64 minted, uint64 sequence)",
-  "event VaultCreated(uint32 indexed vaultId, address indexed operator, bytes custodyScript)",
-  "event VaultStatusChanged(uint32 indexed vaultId, uint8 status)",
-  "event BondAdded(uint32 indexed vaultId, address indexed from, uint64 amount, uint64 bond)",
-  "event WithdrawalRequested(uint64 indexed id, uint32 indexed vaultId, address indexed requester, bytes btcScript, uint64 sats, uint64 fee, uint64 deadline)",
-  "event WithdrawalFinalized(uint64 indexed id, uint32 indexed vaultId, bytes32 payoutTxid, uint64 paid)",
-  "event WithdrawalChallenged(uint64 indexed id, uint32 indexed vaultId, address indexed requester, uint64 sats)",
-] as const;
+export const TUNNEL_ABI = [...TUNNEL_COMMON_FRAGMENTS, ...TUNNEL_ADMIN_FRAGMENTS] as const;
 
 /** HemiBTC as the relayer and its helpers use it (ERC-20, 8 decimals). */
 export const HEMI_BTC_ABI = [
@@ -77,19 +49,12 @@ export function loadTunnelArtifact(
   name: "BitcoinTunnel" | "HemiBTC",
   artifactsDir = path.join(REPO_ROOT, "artifacts"),
 ): ContractArtifact {
-  const file = path.join(artifactsDir, "contracts", "tunnel", `${name}.sol`, `${name}.json`);
-  if (!existsSync(file)) throw new Error(`artifact ${file} is missing: run \`npx hardhat compile\` first`);
-  const json = JSON.parse(readFileSync(file, "utf8")) as { contractName: string; abi: InterfaceAbi; bytecode: string };
-  return { contractName: json.contractName, abi: json.abi, bytecode: json.bytecode };
+  return loadArtifact(name, artifactsDir);
 }
 
 /** The compiled tunnel ABI (with its custom errors, for revert decoding), else the relayer's subset. */
 export function tunnelAbi(): InterfaceAbi {
-  try {
-    return loadTunnelArtifact("BitcoinTunnel").abi;
-  } catch {
-    return TUNNEL_ABI;
-  }
+  return compiledAbiOr("BitcoinTunnel", TUNNEL_ABI);
 }
 
 /** A vault as `vault(id)` returns it, with its id and (from VaultCreated) its custody script. */
@@ -109,15 +74,6 @@ export interface VaultInfo {
   bond: bigint;
 }
 
-/** `depositRecord(txid, vout)`; sequence 0 means not minted. */
-export interface DepositRecord {
-  sequence: bigint;
-  blockHeight: number;
-  txIndex: number;
-  vaultId: number;
-  inBitcoinOrder: boolean;
-}
-
 /** `withdrawal(id)`. */
 export interface WithdrawalInfo {
   requester: string;
@@ -128,16 +84,8 @@ export interface WithdrawalInfo {
   fee: bigint;
 }
 
-/** A `WithdrawalRequested` event. */
-export interface WithdrawalRequest {
-  id: bigint;
-  vaultId: number;
-  requester: string;
-  /** Script to pay, lowercase hex without 0x. */
-  btcScript: string;
-  sats: bigint;
-  fee: bigint;
-  deadline: number;
+/** A `WithdrawalRequested` event (btcScript lowercase hex without 0x). */
+export interface WithdrawalRequest extends WithdrawalRequestedFields {
   blockNumber: number;
 }
 

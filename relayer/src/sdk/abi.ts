@@ -2,30 +2,11 @@
  * The tunnel's public ABI as the SDK uses it (human-readable, with the custom errors so that reverts decode),
  * and typed views of the structs it returns. Hashes are bytes32 in internal byte order, amounts are satoshis.
  */
+import { TUNNEL_COMMON_FRAGMENTS, type DepositRecord } from "../evm/tunnelAbi";
 
 /** BitcoinTunnel: deposits, withdrawals, vaults and their events and errors. */
 export const TUNNEL_ABI = [
-  "function lightClient() view returns (address)",
-  "function token() view returns (address)",
-  "function vaultCount() view returns (uint32)",
-  "function withdrawalCount() view returns (uint64)",
-  "function paused() view returns (bool)",
-  "function withdrawalWindow() view returns (uint64)",
-  "function vault(uint32 vaultId) view returns (tuple(uint8 status, bool pausedByGovernance, uint16 confirmations, uint16 depositFeeBps, uint16 withdrawalFeeBps, uint64 minDeposit, uint64 depositFlatFee, uint64 withdrawalFlatFee, address operator, uint32 depositsUntilHeight, uint64 custody, uint64 pending, uint64 accruedFees, uint64 bond, bytes32 custodyScriptHash))",
-  "function vaultOfScript(bytes script) view returns (uint32)",
-  "function depositRecord(bytes32 txid, uint32 vout) view returns (tuple(uint64 sequence, uint32 blockHeight, uint32 txIndex, uint32 vaultId, bool inBitcoinOrder))",
-  "function orderCursor() view returns (tuple(uint64 count, uint32 height, uint32 txIndex, uint32 vout, bool paused))",
-  "function withdrawal(uint64 id) view returns (tuple(address requester, uint32 vaultId, uint8 status, uint48 deadline, uint64 sats, uint64 fee, bytes16 btcScriptHash))",
-  "function selectVault(uint64 sats) view returns (bool found, uint32 vaultId)",
-  "function confirmDeposit(tuple(bytes rawTx, uint32 blockHeight, bytes blockHeader, uint256 txIndex, bytes merkleProof) proof, uint32 outputIndex) returns (uint64)",
-  "function requestWithdrawal(bytes btcScript, uint64 sats) returns (uint64)",
-  "function requestWithdrawalFrom(uint32 vaultId, bytes btcScript, uint64 sats) returns (uint64)",
-  "function finalizeWithdrawal(uint64 id, tuple(bytes rawTx, uint32 blockHeight, bytes blockHeader, uint256 txIndex, bytes merkleProof) proof)",
-  "event DepositConfirmed(bytes32 txid, uint32 vout, address recipient, uint64 sats, uint64 minted, uint64 sequence)",
-  "event VaultCreated(uint32 indexed vaultId, address indexed operator, bytes custodyScript)",
-  "event WithdrawalRequested(uint64 indexed id, uint32 indexed vaultId, address indexed requester, bytes btcScript, uint64 sats, uint64 fee, uint64 deadline)",
-  "event WithdrawalFinalized(uint64 indexed id, uint32 indexed vaultId, bytes32 payoutTxid, uint64 paid)",
-  "event WithdrawalChallenged(uint64 indexed id, uint32 indexed vaultId, address indexed requester, uint64 sats)",
+  ...TUNNEL_COMMON_FRAGMENTS,
   "error EnforcedPause()",
   "error UnknownVault(uint32 vaultId)",
   "error BadVaultStatus(uint32 vaultId, uint8 status)",
@@ -90,13 +71,7 @@ export interface VaultInfo {
 }
 
 /** `depositRecord(txid, vout)`; sequence 0 means not minted. */
-export interface DepositRecordInfo {
-  sequence: bigint;
-  blockHeight: number;
-  txIndex: number;
-  vaultId: number;
-  inBitcoinOrder: boolean;
-}
+export type DepositRecordInfo = DepositRecord;
 
 /** `withdrawal(id)`. */
 export interface WithdrawalInfo {

@@ -11,6 +11,7 @@ import type { BlockInfoWithTxs, RawTransactionInfo } from "../bitcoin/rpcTypes";
 import { ECPair, type UtxoToSpend } from "../bitcoin/txBuilder";
 import { buildTxProof } from "../bitcoin/txProof";
 import type { Deployment } from "../evm/deployment";
+import type { WithdrawalRequestedFields } from "../evm/tunnelAbi";
 import {
   HEMI_BTC_ABI,
   SDK_LIGHT_CLIENT_ABI,
@@ -131,17 +132,9 @@ export interface SentDeposit extends BuiltDeposit {
 }
 
 /** A withdrawal just requested. */
-export interface WithdrawalRequest {
-  id: bigint;
-  vaultId: number;
-  requester: string;
-  /** Output script to be paid, hex. */
-  btcScript: string;
-  sats: bigint;
-  fee: bigint;
+export interface WithdrawalRequest extends WithdrawalRequestedFields {
   /** What the payout pays: sats - fee. */
   payout: bigint;
-  deadline: number;
   evmTxHash: string;
   evmBlockNumber: number;
 }
