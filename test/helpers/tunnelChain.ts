@@ -8,6 +8,7 @@ import type { Transaction } from "bitcoinjs-lib";
 import { ethers } from "hardhat";
 import type { BitcoinLightClient } from "../../typechain-types";
 import { buildSignedTx, keyOutput, randomKey, type OutputSpec } from "../../relayer/src/bitcoin/txBuilder";
+import type { TxInBlockArg, TxProofArg } from "../../relayer/src/evm/tunnel";
 import { REGTEST_GENESIS, hash256, hex0x, merkleProof, mineRegtestHeader } from "./bitcoinData";
 
 /** BitcoinLightClient.Network.Regtest. */
@@ -23,21 +24,8 @@ export interface MinedBlock {
   rawTxs: Buffer[]; // non-witness serializations
 }
 
-/** The TxProof struct as the contracts take it. */
-export interface TxProofArg {
-  rawTx: string;
-  blockHeight: number;
-  blockHeader: string;
-  txIndex: number;
-  merkleProof: string;
-}
-
-/** One TxInBlock item for batched calls. */
-export interface TxInBlockArg {
-  rawTx: string;
-  txIndex: number;
-  merkleProof: string;
-}
+/** The TxProof struct and the TxInBlock item as the contracts take them: the relayer's own types. */
+export type { TxInBlockArg, TxProofArg };
 
 /** The non-witness serialization of a transaction (what its txid commits to). */
 export function nonWitness(tx: Transaction): Buffer {
