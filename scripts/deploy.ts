@@ -10,7 +10,7 @@ import hre from "hardhat";
 import { BitcoinRpcClient } from "../relayer/src/bitcoin/rpcClient";
 import { ConfigError } from "../relayer/src/config/load";
 import { configSchema } from "../relayer/src/config/schema";
-import { deployFabric, vaultOptionFromConfig } from "../relayer/src/evm/deployFabric";
+import { deployFabric, deployOptionsFromConfig } from "../relayer/src/evm/deployFabric";
 import { writeDeployment } from "../relayer/src/evm/deployment";
 
 async function main(): Promise<void> {
@@ -25,13 +25,7 @@ async function main(): Promise<void> {
   const cfg = parsed.data;
   const [signer] = await hre.ethers.getSigners();
   const bitcoin = new BitcoinRpcClient({ url: cfg.BITCOIN_RPC_URL, cookieFile: cfg.BITCOIN_RPC_COOKIE_FILE });
-  const deployment = await deployFabric({
-    signer,
-    bitcoin,
-    anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
-    anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
-    vault: vaultOptionFromConfig(cfg),
-  });
+  const deployment = await deployFabric({ signer, bitcoin, ...deployOptionsFromConfig(cfg) });
   console.log(writeDeployment(cfg.DEPLOYMENTS_DIR, deployment));
 }
 

@@ -134,6 +134,17 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
   };
 }
 
+/** The deploy options the configuration sets: the anchor (DEPLOY_ANCHOR_*) and the vault (VAULT_*). */
+export function deployOptionsFromConfig(
+  cfg: FabricConfig,
+): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault"> {
+  return {
+    anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
+    anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
+    vault: vaultOptionFromConfig(cfg),
+  };
+}
+
 /** The `vault` deploy option from the configuration: set when VAULT_CUSTODY_KEY is. */
 export function vaultOptionFromConfig(cfg: FabricConfig): DeployOptions["vault"] {
   if (cfg.VAULT_CUSTODY_KEY === undefined) return undefined;

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, redactUrl } from "../../config/load";
 import { loadSigner } from "../../config/signer";
 import { createLogger, errorMessage } from "../../core/logger";
 import { withRetry } from "../../core/retry";
-import { deployFabric, vaultOptionFromConfig } from "../../evm/deployFabric";
+import { deployFabric, deployOptionsFromConfig } from "../../evm/deployFabric";
 import { writeDeployment } from "../../evm/deployment";
 import { connectEvm } from "../../evm/provider";
 import type { Command } from "../main";
@@ -44,14 +44,7 @@ export const deployCommand: Command = {
         log,
         what: `Bitcoin node at ${redactUrl(cfg.BITCOIN_RPC_URL)} (BITCOIN_RPC_URL)`,
       });
-      const deployment = await deployFabric({
-        signer,
-        bitcoin,
-        anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
-        anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
-        vault: vaultOptionFromConfig(cfg),
-        log,
-      });
+      const deployment = await deployFabric({ signer, bitcoin, ...deployOptionsFromConfig(cfg), log });
       const file = writeDeployment(cfg.DEPLOYMENTS_DIR, deployment);
       provider.destroy();
       console.log(file);
