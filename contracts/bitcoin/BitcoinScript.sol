@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {BytesSlice} from "./BytesSlice.sol";
+
 /// @title BitcoinScript
 /// @notice Classification of Bitcoin output scripts (scriptPubKey) and builders for the standard ones.
 /// @dev Classification never reverts: anything that is not exactly a standard template is `Unknown`.
@@ -50,18 +52,19 @@ library BitcoinScript {
         if (len == 25) {
             // 76 a9 14 <20> 88 ac
             if ((word >> 232) == 0x76a914 && ((word >> 56) & 0xffff) == 0x88ac) {
-                return (ScriptKind.P2PKH, _slice(script, 3, 20));
+                return (ScriptKind.P2PKH, BytesSlice.slice(script, 3, 20));
             }
         } else if (len == 23) {
             // a9 14 <20> 87
-            if (head == 0xa914 && ((word >> 72) & 0xff) == 0x87) return (ScriptKind.P2SH, _slice(script, 2, 20));
+            if (head == 0xa914 && ((word >> 72) & 0xff) == 0x87)
+                return (ScriptKind.P2SH, BytesSlice.slice(script, 2, 20));
         } else if (len == 22) {
             // 00 14 <20>
-            if (head == 0x0014) return (ScriptKind.P2WPKH, _slice(script, 2, 20));
+            if (head == 0x0014) return (ScriptKind.P2WPKH, BytesSlice.slice(script, 2, 20));
         } else if (len == 34) {
             // 00 20 <32> or 51 20 <32>
-            if (head == 0x0020) return (ScriptKind.P2WSH, _slice(script, 2, 32));
-            if (head == 0x5120) return (ScriptKind.P2TR, _slice(script, 2, 32));
+            if (head == 0x0020) return (ScriptKind.P2WSH, BytesSlice.slice(script, 2, 32));
+            if (head == 0x5120) return (ScriptKind.P2TR, BytesSlice.slice(script, 2, 32));
         }
         if ((word >> 248) == OP_RETURN) {
             bool ok;
@@ -193,18 +196,6 @@ library BitcoinScript {
     function _byteAt(bytes memory b, uint256 off) private pure returns (uint256 v) {
         assembly ("memory-safe") {
             v := byte(0, mload(add(add(b, 0x20), off)))
-        }
-    }
-
-    /// @dev Copies `n` bytes of `b` from `start` (caller checks bounds).
-    function _slice(bytes memory b, uint256 start, uint256 n) private pure returns (bytes memory out) {
-        assembly ("memory-safe") {
-            out := mload(0x40)
-            mstore(out, n)
-            let dst := add(out, 0x20)
-            mcopy(dst, add(add(b, 0x20), start), n)
-            mstore(add(dst, n), 0)
-            mstore(0x40, add(dst, and(add(n, 31), not(31))))
         }
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {BitcoinHash} from "./BitcoinHash.sol";
+import {BytesSlice} from "./BytesSlice.sol";
 
 /// @title BitcoinTx
 /// @notice Bounds-checked parsing of raw Bitcoin transactions in their non-witness serialization (the bytes a
@@ -265,7 +266,7 @@ library BitcoinTx {
         txIn.prevTxid = prev;
         unchecked {
             txIn.prevVout = _u32le(b, off + 32);
-            txIn.scriptSig = _slice(b, scriptStart, scriptLen);
+            txIn.scriptSig = BytesSlice.slice(b, scriptStart, scriptLen);
             txIn.sequence = _u32le(b, seqOff);
             next = seqOff + 4;
         }
@@ -300,7 +301,7 @@ library BitcoinTx {
     ) private pure returns (TxOut memory out, uint256 next) {
         (uint256 scriptStart, uint256 scriptLen) = _outputBounds(b, off, len);
         out.value = _u64le(b, off);
-        out.script = _slice(b, scriptStart, scriptLen);
+        out.script = BytesSlice.slice(b, scriptStart, scriptLen);
         unchecked {
             next = scriptStart + scriptLen;
         }
@@ -373,19 +374,6 @@ library BitcoinTx {
         v = ((v >> 8) & 0x00FF00FF00FF00FF) | ((v & 0x00FF00FF00FF00FF) << 8);
         v = ((v >> 16) & 0x0000FFFF0000FFFF) | ((v & 0x0000FFFF0000FFFF) << 16);
         v = (v >> 32) | ((v & 0xFFFFFFFF) << 32);
-    }
-
-    /// @dev Copies `n` bytes of `b` from `start` into a new bytes (bounds checked by the caller).
-    function _slice(bytes memory b, uint256 start, uint256 n) private pure returns (bytes memory out) {
-        assembly ("memory-safe") {
-            out := mload(0x40)
-            mstore(out, n)
-            let dst := add(out, 0x20)
-            mcopy(dst, add(add(b, 0x20), start), n)
-            // Zero the padding of the last word, then reserve the rounded-up space.
-            mstore(add(dst, n), 0)
-            mstore(0x40, add(dst, and(add(n, 31), not(31))))
-        }
     }
 
     /// @dev An array of `n` input slots, filled by the caller (avoids allocating `n` default structs).
