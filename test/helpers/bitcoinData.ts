@@ -78,3 +78,25 @@ export function merkleProof(leaves: Buffer[], index: number): { root: Buffer; si
   const siblings = merkleBranch(leaves, index);
   return { root: merkleRootFromBranch(leaves[index], index, siblings), siblings };
 }
+
+/** Internal-order hash of a raw header hex (no 0x), hex without 0x. */
+export function headerHash(headerHex: string): string {
+  return hash256(Buffer.from(headerHex.replace(/^0x/, ""), "hex")).toString("hex");
+}
+
+/**
+ * Mines `n` regtest headers (real proof of work) on top of the raw header `parentHex`, ten minutes apart;
+ * `salt` changes the merkle roots so that two calls build different branches. Returns raw header hex strings.
+ */
+export function mineRegtestHeaders(parentHex: string, n: number, salt = 0): string[] {
+  const out: string[] = [];
+  let prev = hash256(Buffer.from(parentHex, "hex"));
+  let time = headerTime(parentHex);
+  for (let i = 0; i < n; i++) {
+    time += 600;
+    const h = mineRegtestHeader(prev, hash256(Buffer.from(`salt ${salt} block ${i}`)), time);
+    out.push(h.toString("hex"));
+    prev = hash256(h);
+  }
+  return out;
+}

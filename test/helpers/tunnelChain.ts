@@ -9,6 +9,7 @@ import { ethers } from "hardhat";
 import type { BitcoinLightClient } from "../../typechain-types";
 import { buildSignedTx, keyOutput, randomKey, type OutputSpec } from "../../relayer/src/bitcoin/txBuilder";
 import type { TxInBlockArg, TxProofArg } from "../../relayer/src/evm/tunnel";
+import { txidOf as txidBytes } from "../../relayer/src/bitcoin/node/consensus";
 import { REGTEST_GENESIS, hash256, hex0x, merkleProof, mineRegtestHeader } from "./bitcoinData";
 
 /** BitcoinLightClient.Network.Regtest. */
@@ -149,7 +150,7 @@ export class TunnelBitcoinChain {
 
   /** Index in `block` of a transaction. */
   indexOf(block: MinedBlock, tx: Transaction): number {
-    const id = hash256(nonWitness(tx));
+    const id = txidBytes(tx);
     const i = block.txids.findIndex((t) => t.equals(id));
     if (i < 0) throw new Error("transaction not in block");
     return i;
@@ -176,5 +177,5 @@ export class TunnelBitcoinChain {
 
 /** The txid (0x, internal order) of a transaction. */
 export function txidOf(tx: Transaction): string {
-  return hex0x(hash256(nonWitness(tx)));
+  return hex0x(txidBytes(tx));
 }

@@ -10,7 +10,9 @@ import { RevertDecoder, RevertError } from "../../relayer/src/evm/revertDecoder"
 import { EvmSender, StuckTransactionError, type EvmSenderOptions } from "../../relayer/src/evm/sender";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "./helpers/evmNode";
 import { rejection } from "./helpers/rejects";
-import { REGTEST_GENESIS_HEADER, headerHash, mineRegtestHeaders } from "./helpers/regtestHeaders";
+import { REGTEST_GENESIS, headerHash, mineRegtestHeaders } from "../helpers/bitcoinData";
+
+const REGTEST_GENESIS_HEADER = REGTEST_GENESIS.header;
 
 const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
