@@ -1,4 +1,5 @@
 import { Contract, type ContractRunner, type InterfaceAbi, type Log } from "ethers";
+import { parseContractEvents, type ParsedEvent } from "./events";
 import { compiledAbiOr } from "./artifacts";
 
 /** The light client's public API as the relayer uses it (the artifact's ABI adds the custom errors). */
@@ -56,13 +57,7 @@ export class LightClientReader {
   }
 
   /** Parses the light client's events out of receipt logs. */
-  parseEvents(logs: readonly Log[]): { name: string; args: Record<string, unknown> }[] {
-    const out: { name: string; args: Record<string, unknown> }[] = [];
-    for (const l of logs) {
-      if (l.address.toLowerCase() !== this.address.toLowerCase()) continue;
-      const parsed = this.contract.interface.parseLog({ topics: [...l.topics], data: l.data });
-      if (parsed !== null) out.push({ name: parsed.name, args: parsed.args.toObject() });
-    }
-    return out;
+  parseEvents(logs: readonly Log[]): ParsedEvent[] {
+    return parseContractEvents(this.contract, this.address, logs);
   }
 }

@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { Contract, type ContractRunner, type InterfaceAbi, type Log } from "ethers";
+import { parseContractEvents, type ParsedEvent } from "./events";
 import { compiledAbiOr, loadArtifact, REPO_ROOT, type ContractArtifact } from "./artifacts";
 import {
   TUNNEL_ADMIN_FRAGMENTS,
@@ -300,14 +301,8 @@ export class TunnelClient {
   }
 
   /** The tunnel's events in receipt logs. */
-  parseEvents(logs: readonly Log[]): { name: string; args: Record<string, unknown> }[] {
-    const out: { name: string; args: Record<string, unknown> }[] = [];
-    for (const l of logs) {
-      if (l.address.toLowerCase() !== this.address.toLowerCase()) continue;
-      const parsed = this.contract.interface.parseLog({ topics: [...l.topics], data: l.data });
-      if (parsed !== null) out.push({ name: parsed.name, args: parsed.args.toObject() });
-    }
-    return out;
+  parseEvents(logs: readonly Log[]): ParsedEvent[] {
+    return parseContractEvents(this.contract, this.address, logs);
   }
 }
 
