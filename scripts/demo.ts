@@ -16,9 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, Network, Wallet } from "ethers";
-import hre from "hardhat";
-import { createProvider } from "hardhat/internal/core/providers/construction";
-import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
+import { DEV_KEYS, startEvmNode } from "./lib/evmNode";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { startRegtestNode } from "../relayer/src/bitcoin/node";
@@ -37,9 +35,7 @@ import { TunnelClient, formatBtc, parseAmount, type DepositStatus } from "../rel
  * Hardhat's development accounts: 0 deploys and operates the vault, 1 is the user, 2 is the relayer's signer (its
  * EVM calls are permissionless; a key of its own keeps its nonces apart from the operator's bond transactions).
  */
-const OPERATOR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const USER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const RELAYER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+const [OPERATOR_KEY, USER_KEY, RELAYER_KEY] = DEV_KEYS;
 const MINE_INTERVAL_MS = 400;
 const STEP_TIMEOUT_MS = 60_000;
 const DEMO_TIMEOUT_MS = 170_000;
@@ -102,11 +98,9 @@ async function demo(logFile: string, workDir: string): Promise<void> {
   detail(`faucet wallet: mined 101 blocks to ${faucet}; balance ${await rpc.getBalance()} BTC (one mature coinbase)`);
 
   // 2. EVM
-  const evmProvider = await createProvider(hre.config, "hardhat", hre.artifacts);
-  const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider: evmProvider });
-  const { port } = await server.listen();
-  onCleanup("Hardhat node", () => server.close());
-  const evmUrl = `http://127.0.0.1:${port}`;
+  const evmNode = await startEvmNode();
+  onCleanup("Hardhat node", () => evmNode.close());
+  const evmUrl = evmNode.url;
   const provider = new JsonRpcProvider(evmUrl, Network.from(31337), { staticNetwork: true, cacheTimeout: -1 });
   provider.pollingInterval = 100;
   onCleanup("EVM provider", () => provider.destroy());

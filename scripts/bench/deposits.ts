@@ -11,9 +11,7 @@ import { mkdtempSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import hre from "hardhat";
-import { createProvider } from "hardhat/internal/core/providers/construction";
-import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
+import { DEV_KEYS, startEvmNode } from "../lib/evmNode";
 import { Contract, JsonRpcProvider, Network, Wallet } from "ethers";
 import { startRegtestNode } from "../../relayer/src/bitcoin/node";
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
@@ -28,12 +26,6 @@ import { custodyScriptOf, parseCustodyKey } from "../../relayer/src/roles/withdr
 import { startRelayer } from "../../relayer/src/relayer";
 import { buildDeposit, fanOut, fundFromCoinbase } from "../../test/relayer/helpers/tunnelBitcoin";
 import { printTable, writeBenchResult } from "./report";
-
-/** Hardhat's development accounts 0 (deployer, vault operator) and 1 (relayer). */
-const DEV_KEYS = [
-  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-];
 
 export interface DepositsBenchResult {
   deposits: number;
@@ -52,10 +44,8 @@ export async function runDepositsBench(
   maxBatch: number,
 ): Promise<DepositsBenchResult> {
   const btcNode = await startRegtestNode();
-  const evmProvider = await createProvider(hre.config, "hardhat", hre.artifacts);
-  const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider: evmProvider });
-  const { port } = await server.listen();
-  const evmUrl = `http://127.0.0.1:${port}`;
+  const server = await startEvmNode();
+  const evmUrl = server.url;
   const redis = await resolveRedis({ url: process.env.REDIS_URL });
   const provider = new JsonRpcProvider(evmUrl, Network.from(31337), { staticNetwork: true, cacheTimeout: -1 });
   const log = createLogger({ level: "warn" });

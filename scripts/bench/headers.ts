@@ -9,9 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import hre from "hardhat";
-import { createProvider } from "hardhat/internal/core/providers/construction";
-import { JsonRpcServer } from "hardhat/internal/hardhat-network/jsonrpc/server";
+import { DEV_KEYS, startEvmNode } from "../lib/evmNode";
 import { Contract, JsonRpcProvider, Network, Wallet } from "ethers";
 import { startRegtestNode } from "../../relayer/src/bitcoin/node";
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
@@ -23,8 +21,8 @@ import { writeDeployment } from "../../relayer/src/evm/deployment";
 import { LIGHT_CLIENT_ABI } from "../../relayer/src/evm/lightClient";
 import { startRelayer } from "../../relayer/src/relayer";
 
-/** Hardhat's development account 0. */
-const DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+/** Hardhat development account 0 deploys and relays. */
+const DEV_KEY = DEV_KEYS[0];
 
 export interface HeadersBenchResult {
   headers: number;
@@ -39,10 +37,8 @@ export interface HeadersBenchResult {
 /** Syncs `headers` fresh regtest headers through the headers role and measures throughput and gas. */
 export async function runHeadersBench(headers = 5_000, batchSize = 200): Promise<HeadersBenchResult> {
   const btcNode = await startRegtestNode();
-  const evmProvider = await createProvider(hre.config, "hardhat", hre.artifacts);
-  const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider: evmProvider });
-  const { port } = await server.listen();
-  const evmUrl = `http://127.0.0.1:${port}`;
+  const server = await startEvmNode();
+  const evmUrl = server.url;
   const redis = await resolveRedis({ url: process.env.REDIS_URL });
   const provider = new JsonRpcProvider(evmUrl, Network.from(31337), { staticNetwork: true, cacheTimeout: -1 });
   const log = createLogger({ level: "warn" });

@@ -10,7 +10,7 @@ import { startRegtestNode, type RunningRegtestNode } from "../../relayer/src/bit
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { freePort } from "../../relayer/src/core/ports";
 import { LIGHT_CLIENT_ABI } from "../../relayer/src/evm/lightClient";
-import { DEV_KEYS, startEvmNode, type EvmNode } from "./helpers/evmNode";
+import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
 import { spawnCli, waitFor, type CliProcess } from "./helpers/relayerProcess";
 
 const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

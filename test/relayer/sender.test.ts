@@ -8,7 +8,7 @@ import { loadArtifact } from "../../relayer/src/evm/artifacts";
 import { LightClientReader, lightClientAbi } from "../../relayer/src/evm/lightClient";
 import { RevertDecoder, RevertError } from "../../relayer/src/evm/revertDecoder";
 import { EvmSender, StuckTransactionError, type EvmSenderOptions } from "../../relayer/src/evm/sender";
-import { DEV_KEYS, startEvmNode, type EvmNode } from "./helpers/evmNode";
+import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
 import { rejection } from "./helpers/rejects";
 import { REGTEST_GENESIS, headerHash, mineRegtestHeaders } from "../helpers/bitcoinData";
 

@@ -16,7 +16,7 @@ import { addBondFromBalance, createOperatorVault } from "../../relayer/src/evm/t
 import { custodyScriptOf, parseCustodyKey } from "../../relayer/src/roles/withdrawals/custodyKey";
 import { buildPayout } from "../../relayer/src/roles/withdrawals/payoutBuilder";
 import { PayoutStore } from "../../relayer/src/roles/withdrawals/payoutStore";
-import { DEV_KEYS, startEvmNode, type EvmNode } from "./helpers/evmNode";
+import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
 import { spawnCli, waitFor, type CliProcess } from "./helpers/relayerProcess";
 import { buildDeposit, fanOut, fundFromCoinbase, type Coin, type DepositPlan } from "./helpers/tunnelBitcoin";
 

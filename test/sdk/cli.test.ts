@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, Network, Wallet } from "ethers";
 import { TunnelClient } from "../../relayer/src/sdk";
-import { DEV_KEYS, startEvmNode, type EvmNode } from "../relayer/helpers/evmNode";
+import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
 import { startTunnelStack, type TunnelStack } from "./helpers";
 
 const BIN = path.resolve(__dirname, "..", "..", "bin", "hemi-fabric.js");
