@@ -41,3 +41,11 @@ export async function fundKey(
   if (vout < 0) throw new Error("funding output not found");
   return { txid, vout, value: tx.outs[vout].value, script, key };
 }
+
+/** The node's whole UTXO set as sorted lines (outpoint, value, script, height, coinbase), for exact comparisons. */
+export function utxoSnapshot(t: TestNode): string[] {
+  const lines: string[] = [];
+  for (const [key, c] of t.running.node.chain.utxo.entries())
+    lines.push(`${key} ${c.value} ${c.script.toString("hex")} ${c.height} ${c.coinbase}`);
+  return lines.sort();
+}

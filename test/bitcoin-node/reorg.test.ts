@@ -1,6 +1,19 @@
 import { expect } from "chai";
-import { buildSignedTx } from "../../relayer/src/bitcoin/txBuilder";
-import { fundKey, startTestNode, type TestNode } from "./helpers";
+import { BitcoinRpcError } from "../../relayer/src/bitcoin/rpcClient";
+import { buildSignedTx, keyOutput, randomKey, type UtxoToSpend } from "../../relayer/src/bitcoin/txBuilder";
+import { fundKey, startTestNode, utxoSnapshot, type TestNode } from "./helpers";
+
+/** A parent spending `utxo` to a fresh key and a child spending the parent's output (both unconfirmed). */
+function parentAndChild(utxo: UtxoToSpend) {
+  const key = randomKey();
+  const mid = keyOutput(key, "p2wpkh");
+  const parent = buildSignedTx({ inputs: [utxo], outputs: [{ script: mid.script, value: utxo.value - 2_000n }] });
+  const child = buildSignedTx({
+    inputs: [{ txid: parent.getId(), vout: 0, value: utxo.value - 2_000n, script: mid.script, key }],
+    outputs: [{ script: keyOutput(randomKey(), "p2wpkh").script, value: utxo.value - 4_000n }],
+  });
+  return { parent, child, midAddress: mid.address };
+}
 
 describe("embedded regtest node: reorganisations with invalidateblock / reconsiderblock", () => {
   let t: TestNode;
@@ -66,6 +79,51 @@ describe("embedded regtest node: reorganisations with invalidateblock / reconsid
     await t.rpc.reconsiderBlock(a[0]); // A (3 blocks) is valid again but lighter: the tip stays on B
     expect(await t.rpc.getBlockCount()).to.equal(start + 4);
     expect(await t.rpc.getBlockHash(start + 1)).to.equal(b[0]);
+  });
+
+  it("disconnecting a block with a parent and its child restores the UTXO set exactly; mining again works", async () => {
+    const utxo = await fundKey(t, "p2wpkh", 1);
+    const { parent, child, midAddress } = parentAndChild(utxo);
+    await t.rpc.sendRawTransaction(parent.toHex());
+    await t.rpc.sendRawTransaction(child.toHex());
+    const before = utxoSnapshot(t);
+    const [a] = await t.rpc.generateToAddress(1, t.minerAddress);
+    expect((await t.rpc.getBlock(a)).tx.slice(1)).to.deep.equal([parent.getId(), child.getId()]);
+    expect(utxoSnapshot(t)).to.not.deep.equal(before);
+
+    await t.rpc.invalidateBlock(a);
+    expect(utxoSnapshot(t)).to.deep.equal(before);
+    // The parent's output was spent inside the block: it must not come back with the block gone.
+    expect(await t.rpc.getTxOut(parent.getId(), 0, false)).to.equal(null);
+    expect((await t.rpc.scanTxOutSet([`addr(${midAddress})`])).unspents).to.deep.equal([]);
+    expect(await t.rpc.getTxOut(utxo.txid, utxo.vout, false)).to.not.equal(null);
+    expect((await t.rpc.getRawMempool()).sort()).to.deep.equal([parent.getId(), child.getId()].sort());
+
+    const [b] = await t.rpc.generateToAddress(1, t.minerAddress);
+    expect((await t.rpc.getBlock(b)).tx.slice(1)).to.deep.equal([parent.getId(), child.getId()]);
+    expect(await t.rpc.getRawMempool()).to.deep.equal([]);
+    expect(await t.rpc.getTxOut(child.getId(), 0, false)).to.include({ confirmations: 1 });
+  });
+
+  it("a rejected generateblock [parent, child, invalid] leaves the UTXO set unchanged", async () => {
+    const utxo = await fundKey(t, "p2wpkh", 1);
+    const other = await fundKey(t, "p2wpkh", 1);
+    const { parent, child } = parentAndChild(utxo);
+    // Spends more than its input: fails after the parent and the child have been applied.
+    const bad = buildSignedTx({ inputs: [other], outputs: [{ address: t.minerAddress, value: other.value + 1n }] });
+    const before = utxoSnapshot(t);
+    const tip = await t.rpc.getBestBlockHash();
+    const err = await t.rpc
+      .generateBlock(t.minerAddress, [parent.toHex(), child.toHex(), bad.toHex()])
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(BitcoinRpcError);
+    expect((err as BitcoinRpcError).rpcMessage).to.match(/bad-txns-in-belowout/);
+    expect(await t.rpc.getBestBlockHash()).to.equal(tip);
+    expect(utxoSnapshot(t)).to.deep.equal(before);
+    expect(await t.rpc.getTxOut(parent.getId(), 0, false)).to.equal(null);
+    // The same parent and child still fit in a block.
+    const ok = await t.rpc.generateBlock(t.minerAddress, [parent.toHex(), child.toHex()]);
+    expect(await t.rpc.getBestBlockHash()).to.equal(ok.hash);
   });
 
   it("drops a transaction whose input is spent on the new branch", async () => {

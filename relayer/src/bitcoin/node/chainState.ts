@@ -216,10 +216,7 @@ export class ChainState {
     const undo: { key: string; coin: Coin }[] = [];
     const added: string[] = [];
     const fees: bigint[] = [0n];
-    const rollback = (): void => {
-      for (const key of added.reverse()) if (this.utxo.has(key)) this.utxo.spend(key);
-      for (const u of undo.reverse()) this.utxo.add(u.key, u.coin);
-    };
+    const rollback = (): void => this.undoChanges(undo, added);
     try {
       let totalFees = 0n;
       entry.txs.forEach((tx, i) => {
@@ -263,21 +260,30 @@ export class ChainState {
     entry.txids.forEach((txid, index) => this.txIndex.set(txid, { entry, index }));
   }
 
+  /**
+   * Reverts a block's effect on the UTXO set: first the coins it spent come back (last spent first),
+   * then the outputs it created go (last created first). In this order an output created and spent
+   * inside the same block is restored by its undo record and then removed again, so it cannot survive.
+   */
+  private undoChanges(spent: readonly { key: string; coin: Coin }[], created: readonly string[]): void {
+    for (let i = spent.length - 1; i >= 0; i--) this.utxo.add(spent[i].key, spent[i].coin);
+    for (let i = created.length - 1; i >= 0; i--) if (this.utxo.has(created[i])) this.utxo.spend(created[i]);
+  }
+
   /** Removes the tip block from the active chain, restoring the coins it spent. */
   private disconnectTip(): BlockEntry {
     const entry = this.tip;
     if (entry.prev === undefined) throw new Error("cannot disconnect the genesis block");
-    for (let i = entry.txs.length - 1; i >= 0; i--) {
+    const created: string[] = [];
+    entry.txs.forEach((tx, i) => {
       const txid = entry.txids[i];
-      entry.txs[i].outs.forEach((out, vout) => {
-        if (isUnspendable(out.script)) return;
-        const key = outpointKey(txid, vout);
-        if (this.utxo.has(key)) this.utxo.spend(key);
+      tx.outs.forEach((out, vout) => {
+        if (!isUnspendable(out.script)) created.push(outpointKey(txid, vout));
       });
       const found = this.txIndex.get(txid);
       if (found !== undefined && found.entry === entry) this.txIndex.delete(txid);
-    }
-    for (const u of (entry.undo ?? []).slice().reverse()) this.utxo.add(u.key, u.coin);
+    });
+    this.undoChanges(entry.undo ?? [], created);
     entry.undo = undefined;
     this.active.pop();
     return entry;

@@ -65,6 +65,11 @@ export class UtxoSet {
     return coin;
   }
 
+  /** Every unspent output with its outpoint key, in no particular order. */
+  entries(): IterableIterator<[string, Coin]> {
+    return this.coins.entries();
+  }
+
   /** Outpoint keys of the unspent outputs paying exactly `scriptHex`. */
   keysForScript(scriptHex: string): string[] {
     return [...(this.byScript.get(scriptHex) ?? [])];
