@@ -62,6 +62,8 @@ export interface VaultInfo {
   withdrawalFeeBps: number;
   withdrawalFlatFee: bigint;
   minDeposit: bigint;
+  /** Closing: deposits in Bitcoin blocks at or below this height are still minted (0 while not Closing). */
+  depositsUntilHeight: number;
   custody: bigint;
   pending: bigint;
   accruedFees: bigint;
@@ -114,6 +116,7 @@ export function toVaultInfo(id: number, raw: unknown, custodyScript: string): Va
     withdrawalFeeBps: n("withdrawalFeeBps"),
     withdrawalFlatFee: b("withdrawalFlatFee"),
     minDeposit: b("minDeposit"),
+    depositsUntilHeight: n("depositsUntilHeight"),
     custody: b("custody"),
     pending: b("pending"),
     accruedFees: b("accruedFees"),

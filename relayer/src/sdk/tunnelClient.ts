@@ -20,6 +20,7 @@ import {
   toVaultInfo,
   toWithdrawalInfo,
   type VaultInfo,
+  type VaultStatusName,
   type WithdrawalInfo,
   type WithdrawalStatusName,
 } from "./abi";
@@ -96,8 +97,10 @@ export type DepositStage = "not-found" | "mempool" | "mined" | "ready" | "minted
 
 /**
  * Where a deposit is. `not-found`: the node does not know the transaction. `mempool`: broadcast, unconfirmed.
- * `mined`: in a block, waiting for confirmations or for the light client to learn the block. `ready`: the light
- * client has the block with the vault's confirmations; anyone (the relayer) may mint it now. `minted`: done.
+ * `mined`: in a block, waiting for confirmations, for the light client to learn the block, or for its Paused vault to
+ * be resumed. `ready`: the light client has the block with the vault's confirmations and the vault takes it; anyone
+ * (the relayer) may mint it now. `minted`: done. A deposit to a Closing vault in a block above the vault's
+ * `depositsUntilHeight` (or still unconfirmed once the tip has reached it) can never be minted: NotADepositError.
  */
 export interface DepositStatus {
   stage: DepositStage;
@@ -115,6 +118,8 @@ export interface DepositStatus {
   lightClientConfirmations: number;
   /** The vault's required confirmations. */
   required: number;
+  /** The vault's status (set once the deposit is decoded and not yet minted); Paused holds the deposit at `mined`. */
+  vaultStatus?: VaultStatusName;
   sequence?: bigint;
   minted?: bigint;
   inBitcoinOrder?: boolean;
@@ -577,11 +582,27 @@ export class TunnelClient {
     if (out.sats < v.minDeposit) {
       throw new NotADepositError(txid, `DepositBelowMinimum (${out.sats} < vault ${v.id}'s ${v.minDeposit} sat)`);
     }
-    if (v.status !== "Live" && v.status !== "Closing") {
+    s.vaultStatus = v.status;
+    if (v.status === "Closing") {
+      // The contract mints for a Closing vault only deposits in blocks at or below depositsUntilHeight; a deposit
+      // still in the mempool lands at tip + 1 or higher.
+      const height = s.blockHeight ?? (await this.bitcoin.getBlockCount()) + 1;
+      if (height > v.depositsUntilHeight) {
+        throw new NotADepositError(
+          txid,
+          `vault ${v.id} is Closing and mints only deposits in blocks up to height ${v.depositsUntilHeight}; ` +
+            (s.blockHeight === undefined
+              ? `this one is unconfirmed and can be mined at ${height} at the earliest`
+              : `this one is in block ${height}`),
+        );
+      }
+    } else if (v.status !== "Live" && v.status !== "Paused") {
       throw new NotADepositError(txid, `vault ${v.id} is ${v.status} and takes no deposits`);
     }
     if (s.blockHash === undefined) return { ...s, stage: "mempool" };
-    return { ...s, stage: s.lightClientConfirmations >= s.required ? "ready" : "mined" };
+    // A Paused vault mints nothing until it is resumed: the deposit waits at `mined`, however deep it is.
+    const provable = s.lightClientConfirmations >= s.required && v.status !== "Paused";
+    return { ...s, stage: provable ? "ready" : "mined" };
   }
 
   /**
@@ -592,7 +613,7 @@ export class TunnelClient {
     return this.track(
       `deposit ${txid} to be minted`,
       () => this.depositStatus(txid, opts.vout),
-      (s) => `${s.stage}/${s.confirmations}/${s.lightClientConfirmations}`,
+      (s) => `${s.stage}/${s.confirmations}/${s.lightClientConfirmations}/${s.vaultStatus ?? ""}`,
       (s) => s.stage === "minted",
       opts,
     );

@@ -57,13 +57,14 @@ export function describeDeposit(s: DepositStatus): string {
     case "not-found":
       return `deposit ${s.txid}: not known to the Bitcoin node (not broadcast yet?)`;
     case "mempool":
-      return `deposit ${s.txid}:${s.vout}${amount} for ${s.recipient}: in the mempool (vault ${s.vaultId})`;
+      return `deposit ${s.txid}:${s.vout}${amount} for ${s.recipient}: in the mempool (vault ${s.vaultId}${s.vaultStatus === "Paused" ? ", Paused" : ""})`;
     case "mined":
     case "ready":
       return (
         `deposit ${s.txid}:${s.vout}${amount}: mined in block ${s.blockHeight}, ${s.confirmations}/${s.required} ` +
         `confirmations, light client ${s.lightClientConfirmations}/${s.required}` +
-        (s.stage === "ready" ? " (ready to mint)" : "")
+        (s.stage === "ready" ? " (ready to mint)" : "") +
+        (s.vaultStatus === "Paused" ? ` (vault ${s.vaultId} is Paused: minted once it is resumed)` : "")
       );
     case "minted":
       return (
