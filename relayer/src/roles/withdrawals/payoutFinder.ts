@@ -86,4 +86,45 @@ export class PayoutFinder {
     }
     return undefined;
   }
+
+  /**
+   * A transaction other than `exclude` that spends one of `outpoints` ("<txid>:<vout>", display order), looked for
+   * in the mempool and the last `depth` blocks; undefined when none is seen there. Shows that a payout spending
+   * those outpoints can never confirm. Not cached: only called when a journalled payout is nowhere on the node.
+   */
+  async findSpender(
+    outpoints: readonly string[],
+    exclude: string,
+  ): Promise<{ txid: string; outpoint: string; blockhash?: string } | undefined> {
+    const wanted = new Set(outpoints);
+    const hit = (t: DecodedTransaction): string | undefined => {
+      if (t.txid === exclude) return undefined;
+      for (const i of t.vin) {
+        if (i.txid === undefined || i.vout === undefined) continue;
+        const o = `${i.txid}:${i.vout}`;
+        if (wanted.has(o)) return o;
+      }
+      return undefined;
+    };
+    for (const txid of await this.node.getRawMempool()) {
+      let t: DecodedTransaction;
+      try {
+        t = await this.node.getRawTransaction(txid, true);
+      } catch {
+        continue; // left the mempool meanwhile
+      }
+      const o = hit(t);
+      if (o !== undefined) return { txid: t.txid, outpoint: o };
+    }
+    const tip = await this.node.getBlockCount();
+    for (let h = tip; h > Math.max(0, tip - this.depth); h--) {
+      const hash = await this.node.getBlockHash(h);
+      const block = (await this.node.getBlock(hash, 2)) as BlockInfoWithTxs;
+      for (const t of block.tx) {
+        const o = hit(t);
+        if (o !== undefined) return { txid: t.txid, outpoint: o, blockhash: hash };
+      }
+    }
+    return undefined;
+  }
 }

@@ -18,6 +18,13 @@ export interface PayoutRecord {
   /** "built" by us, or "found" on the node (a payout made by an earlier run). */
   origin: "built" | "found";
   createdAt: number;
+  /**
+   * The block the payout was last seen in (display order) and its height: recorded when first seen in a block, so
+   * that a node without a transaction index can still serve it (`getrawtransaction txid true blockhash`) once it is
+   * deeper than the payout search depth and its outputs are spent.
+   */
+  blockhash?: string;
+  height?: number;
 }
 
 export class PayoutStore {
@@ -49,6 +56,11 @@ export class PayoutStore {
     const m = this.redis.multi().set(this.k(`payout:${rec.id}`), JSON.stringify(rec));
     if (rec.inputs.length > 0) m.sadd(this.k(`spent:${custodyScript}`), ...rec.inputs);
     await m.exec();
+  }
+
+  /** Rewrites a journalled payout (its placement changed); its spent marks are untouched. */
+  async updatePayout(rec: PayoutRecord): Promise<void> {
+    await this.redis.set(this.k(`payout:${rec.id}`), JSON.stringify(rec));
   }
 
   /** Forgets a payout that can never confirm (its inputs were spent by another transaction). */

@@ -1,7 +1,8 @@
 /**
  * One withdrawal, from request to finalization:
  *   1. on chain still Pending? (else done: finalized or challenged);
- *   2. the payout: the journalled one (re-broadcast if the node lost it), else one already on the node (mempool or
+ *   2. the payout: the journalled one (located by its recorded block first; re-broadcast if the node lost it; dropped
+ *      only when another transaction spends one of its inputs), else one already on the node (mempool or
  *      recent blocks, carrying OP_RETURN <id>), else a new one built from custody UTXOs under the custody-key lock,
  *      journalled in Redis before it is broadcast;
  *   3. wait (the job is delayed, no attempt used) until the payout's block has the vault's confirmations on the
@@ -12,7 +13,7 @@ import { Transaction } from "bitcoinjs-lib";
 import { DelayedError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { BitcoinRpcError, type BitcoinRpcClient } from "../../bitcoin/rpcClient";
+import { BitcoinRpcError, type BitcoinRpcClient, type RawTransactionInfo } from "../../bitcoin/rpcClient";
 import type { KeyPair } from "../../bitcoin/txBuilder";
 import { buildTxProof } from "../../bitcoin/txProof";
 import { withLock } from "../../core/lock";
@@ -68,13 +69,37 @@ async function delay(job: Job, ms: number): Promise<never> {
   throw new DelayedError();
 }
 
-async function txStatus(
-  node: BitcoinRpcClient,
-  txid: string,
-  blockhash?: string,
-): Promise<{ known: boolean; blockhash?: string; confirmations: number }> {
+/** Where a transaction is on the node; `placed` when it is in a block of the active chain. */
+interface TxPlace {
+  known: boolean;
+  blockhash?: string;
+  confirmations: number;
+}
+
+/** A journalled payout is nowhere on the node, cannot be re-broadcast, and no other spend of its inputs is seen. */
+export class PayoutNotLocatedError extends Error {
+  constructor(
+    readonly withdrawalId: string,
+    readonly txid: string,
+    readonly broadcastError: string,
+  ) {
+    super(
+      `payout ${txid} of withdrawal ${withdrawalId} is not on the node and its re-broadcast failed (${broadcastError}), ` +
+        "but no other transaction is seen spending its inputs: it may be confirmed deeper than the search depth on a " +
+        "node without -txindex; keeping it (never paying twice), will retry",
+    );
+    this.name = "PayoutNotLocatedError";
+  }
+}
+
+async function txStatus(node: BitcoinRpcClient, txid: string, blockhash?: string): Promise<TxPlace> {
   try {
-    const info = await node.getRawTransaction(txid, true, blockhash);
+    const info = (await node.getRawTransaction(txid, true, blockhash)) as RawTransactionInfo & {
+      in_active_chain?: boolean;
+    };
+    // bitcoind: with a block hash, in_active_chain says whether that block is on the best chain (no confirmations
+    // otherwise); a block off the best chain does not place the transaction.
+    if (info.in_active_chain === false || (info.confirmations ?? 0) <= 0) return { known: true, confirmations: 0 };
     return { known: true, blockhash: info.blockhash, confirmations: info.confirmations ?? 0 };
   } catch (err) {
     if (err instanceof BitcoinRpcError && err.code === -5) return { known: false, confirmations: 0 };
@@ -83,23 +108,48 @@ async function txStatus(
 }
 
 /**
- * Where a journalled payout is: by txid (mempool, or chain with a transaction index), else by a search of recent
- * blocks (a node without -txindex), else known-but-unplaced when one of its outputs is in the UTXO set.
+ * Where a journalled payout is: in its recorded block (served by block hash even without -txindex), else by txid
+ * (mempool, or chain with a transaction index), else by a search of recent blocks, else known-but-unplaced when one
+ * of its outputs is in the UTXO set. The block it is first seen in is recorded in the journal; a recorded block that
+ * is no longer on the best chain (reorg) is forgotten.
  */
-async function locate(
-  d: WithdrawalDeps,
-  rec: PayoutRecord,
-  btcScript: string,
-): Promise<{ known: boolean; blockhash?: string; confirmations: number }> {
-  const st = await txStatus(d.node, rec.txid);
+async function locate(d: WithdrawalDeps, rec: PayoutRecord, btcScript: string, log: Logger): Promise<TxPlace> {
+  if (rec.blockhash !== undefined) {
+    const at = await txStatus(d.node, rec.txid, rec.blockhash);
+    if (at.blockhash !== undefined) return at;
+    log.warn(
+      { id: rec.id, txid: rec.txid, blockhash: rec.blockhash, height: rec.height },
+      "payout's recorded block is no longer on the best chain (reorg); locating it again",
+    );
+    delete rec.blockhash;
+    delete rec.height;
+    await d.store.updatePayout(rec);
+  }
+  let st = await txStatus(d.node, rec.txid);
+  if (st.blockhash === undefined) {
+    const found = await d.finder.find(BigInt(rec.id), btcScript);
+    if (found?.txid === rec.txid && found.blockhash !== undefined) {
+      const inBlock = await txStatus(d.node, rec.txid, found.blockhash);
+      if (inBlock.known) st = inBlock;
+    }
+  }
+  if (st.blockhash !== undefined) {
+    rec.blockhash = st.blockhash;
+    rec.height = (await d.node.getBlockHeader(st.blockhash)).height;
+    await d.store.updatePayout(rec);
+    return st;
+  }
   if (st.known) return st;
-  const found = await d.finder.find(BigInt(rec.id), btcScript);
-  if (found?.txid === rec.txid && found.blockhash !== undefined) return txStatus(d.node, rec.txid, found.blockhash);
   const outputs = Transaction.fromHex(rec.hex).outs.length;
   for (let i = 0; i < outputs; i++) {
     if ((await d.node.getTxOut(rec.txid, i, true)) !== null) return { known: true, confirmations: 0 };
   }
   return st;
+}
+
+/** The outpoints ("<txid>:<vout>", display order) a raw transaction spends. */
+function outpointsOf(hex: string): string[] {
+  return Transaction.fromHex(hex).ins.map((i) => `${Buffer.from(i.hash).reverse().toString("hex")}:${i.index}`);
 }
 
 async function feeRate(d: WithdrawalDeps): Promise<number> {
@@ -182,14 +232,18 @@ async function payNew(
   return result;
 }
 
-/** Makes sure the journalled payout is on the node (re-broadcast when lost); drops it if it can never confirm. */
+/**
+ * Makes sure the journalled payout is on the node (re-broadcast when lost). It is dropped only when another
+ * transaction is seen spending one of its inputs (it can never confirm); a payout that merely cannot be found is kept
+ * and the job retried (PayoutNotLocatedError), since it may be confirmed out of reach of a node without -txindex.
+ */
 async function ensureBroadcast(
   d: WithdrawalDeps,
   rec: PayoutRecord,
   btcScript: string,
   log: Logger,
 ): Promise<"ok" | "dropped"> {
-  if ((await locate(d, rec, btcScript)).known) return "ok";
+  if ((await locate(d, rec, btcScript, log)).known) return "ok";
   try {
     await d.node.sendRawTransaction(rec.hex);
     log.warn({ id: rec.id, txid: rec.txid }, "re-broadcast a journalled payout the node did not have");
@@ -197,14 +251,19 @@ async function ensureBroadcast(
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     if (/already|known/i.test(msg)) return "ok";
-    if (/missingorspent|missing-inputs|conflict/i.test(msg)) {
-      // Its inputs are spent by another transaction and it is nowhere on the node (not in the mempool, not in the
-      // last WITHDRAWAL_SEARCH_DEPTH blocks, no output unspent): it can never confirm.
+    if (!/missingorspent|missing-inputs|conflict/i.test(msg)) throw err;
+    const spender = await d.finder.findSpender(outpointsOf(rec.hex), rec.txid);
+    if (spender !== undefined) {
       await d.store.dropPayout(rec, d.custodyScript);
-      log.warn({ id: rec.id, txid: rec.txid, err: msg }, "journalled payout can never confirm; building a new one");
+      log.warn(
+        { id: rec.id, txid: rec.txid, spender: spender.txid, outpoint: spender.outpoint, err: msg },
+        "journalled payout can never confirm (another transaction spends its input); building a new one",
+      );
       return "dropped";
     }
-    throw err;
+    const e = new PayoutNotLocatedError(rec.id, rec.txid, msg);
+    log.error({ id: rec.id, txid: rec.txid, blockhash: rec.blockhash, err: msg }, e.message);
+    throw e;
   }
 }
 
@@ -236,7 +295,7 @@ export async function processWithdrawalJob(
     }
   }
 
-  const st = await locate(d, rec, data.btcScript);
+  const st = await locate(d, rec, data.btcScript, log);
   const vault = await d.tunnel.vault(data.vaultId);
   if (st.blockhash === undefined || st.confirmations < vault.confirmations) {
     return delay(job, d.pollIntervalMs);
