@@ -1,7 +1,9 @@
-import { Transaction } from "bitcoinjs-lib";
+import { Block, Transaction } from "bitcoinjs-lib";
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
+import { mineBlock } from "../../relayer/src/bitcoin/node/miner";
 import { startRegtestNode, type RegtestNodeOptions, type RunningRegtestNode } from "../../relayer/src/bitcoin/node";
 import {
+  buildSignedTx,
   keyOutput,
   randomKey,
   type KeyPair,
@@ -48,4 +50,64 @@ export function utxoSnapshot(t: TestNode): string[] {
   for (const [key, c] of t.running.node.chain.utxo.entries())
     lines.push(`${key} ${c.value} ${c.script.toString("hex")} ${c.height} ${c.coinbase}`);
   return lines.sort();
+}
+
+/** Display-order hash of a serialized block. */
+export function blockHashOf(raw: Buffer): string {
+  return Buffer.from(Block.fromBuffer(raw).getHash()).reverse().toString("hex");
+}
+
+export interface BadSideBlock {
+  /** The transaction with the bad signature (spends a mature coinbase of `key`, signed by another key). */
+  bad: Transaction;
+  /** The side block, a sibling of `tip` (same height, same parent), holding `bad`. */
+  raw: Buffer;
+  hash: string;
+  tip: string;
+  parent: string;
+  height: number;
+  time: number;
+  payoutScript: Buffer;
+}
+
+/**
+ * Mines a coinbase to a fresh key, matures it, then builds (without submitting) a block on the tip's
+ * parent whose only transaction spends that coinbase with a signature by the wrong key: a block that
+ * is valid in every respect except its scripts.
+ */
+export async function badSideBlock(t: TestNode): Promise<BadSideBlock> {
+  const key = randomKey();
+  const { address, script } = keyOutput(key, "p2wpkh");
+  const [cbBlock] = await t.rpc.generateToAddress(1, address);
+  await t.rpc.generateToAddress(100, t.minerAddress);
+  const cbTxid = (await t.rpc.getBlock(cbBlock)).tx[0];
+  const coin = await t.rpc.getTxOut(cbTxid, 0, false);
+  if (coin === null) throw new Error("coinbase output not found");
+  const value = BigInt(Math.round(coin.value * 1e8));
+  const thief = randomKey();
+  const bad = buildSignedTx({
+    inputs: [{ txid: cbTxid, vout: 0, value, script, key: thief }],
+    outputs: [{ script: keyOutput(thief, "p2wpkh").script, value: value - 10_000n }],
+  });
+  const tip = await t.rpc.getBestBlockHash();
+  const header = await t.rpc.getBlockHeader(tip);
+  const parent = header.previousblockhash as string;
+  const { raw } = mineBlock({
+    prevHashDisplay: parent,
+    height: header.height,
+    time: header.time + 1,
+    payoutScript: script,
+    txs: [bad],
+    fees: 10_000n,
+  });
+  return {
+    bad,
+    raw,
+    hash: blockHashOf(raw),
+    tip,
+    parent,
+    height: header.height,
+    time: header.time + 1,
+    payoutScript: script,
+  };
 }

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startTestNode } from "./helpers";
+import { mineBlock } from "../../relayer/src/bitcoin/node/miner";
+import { badSideBlock, blockHashOf, startTestNode, utxoSnapshot, type BadSideBlock } from "./helpers";
 
 describe("embedded regtest node: persistence with a datadir", () => {
   let dir: string;
@@ -40,6 +41,50 @@ describe("embedded regtest node: persistence with a datadir", () => {
       expect((await second.rpc.listUnspent(1, 9_999_999, [addr]))[0]).to.include({ txid, amount: 3 });
       const [next] = await second.rpc.generateToAddress(1, second.minerAddress);
       expect((await second.rpc.getBlockHeader(next)).previousblockhash).to.equal(best);
+    } finally {
+      await second.running.close();
+    }
+  });
+
+  /**
+   * A side branch that would be heavier than the active chain but whose first block has a bad signature:
+   * S1 (sibling of the tip, bad script) and S2 on top of it. Returns the node's state to compare after a restart.
+   */
+  async function heavierBadBranch() {
+    const first = await startTestNode({ datadir: dir }, 0);
+    const side: BadSideBlock = await badSideBlock(first);
+    expect(await first.rpc.submitBlock(side.raw.toString("hex"))).to.equal(null);
+    const { raw: s2 } = mineBlock({
+      prevHashDisplay: side.hash,
+      height: side.height + 1,
+      time: side.time + 1,
+      payoutScript: side.payoutScript,
+      txs: [],
+      fees: 0n,
+    });
+    // S2 makes the side branch heavier; connecting it fails on S1's scripts.
+    expect(await first.rpc.submitBlock(s2.toString("hex"))).to.not.equal(null);
+    expect(await first.rpc.getBestBlockHash()).to.equal(side.tip);
+    const state = {
+      side,
+      s2: blockHashOf(s2),
+      tips: await first.rpc.getChainTips(),
+      utxo: utxoSnapshot(first),
+      invalid: first.running.node.chain.invalidHashes().sort(),
+    };
+    await first.running.close();
+    return state;
+  }
+
+  it("verifies the scripts of stored blocks on replay, even without the invalid-block list", async () => {
+    const before = await heavierBadBranch();
+    rmSync(path.join(dir, "invalid.json"), { force: true }); // as after a crash before the list was written
+    const second = await startTestNode({ datadir: dir }, 0);
+    try {
+      expect(await second.rpc.getBestBlockHash()).to.equal(before.side.tip);
+      expect((await second.rpc.getChainTips()).find((x) => x.hash === before.s2)).to.include({ status: "invalid" });
+      expect(utxoSnapshot(second)).to.deep.equal(before.utxo);
+      expect(await second.rpc.getTxOut(before.side.bad.getId(), 0, false)).to.equal(null);
     } finally {
       await second.running.close();
     }

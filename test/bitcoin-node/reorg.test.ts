@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { BitcoinRpcError } from "../../relayer/src/bitcoin/rpcClient";
 import { buildSignedTx, keyOutput, randomKey, type UtxoToSpend } from "../../relayer/src/bitcoin/txBuilder";
-import { fundKey, startTestNode, utxoSnapshot, type TestNode } from "./helpers";
+import { badSideBlock, fundKey, startTestNode, utxoSnapshot, type TestNode } from "./helpers";
 
 /** A parent spending `utxo` to a fresh key and a child spending the parent's output (both unconfirmed). */
 function parentAndChild(utxo: UtxoToSpend) {
@@ -124,6 +124,32 @@ describe("embedded regtest node: reorganisations with invalidateblock / reconsid
     // The same parent and child still fit in a block.
     const ok = await t.rpc.generateBlock(t.minerAddress, [parent.toHex(), child.toHex()]);
     expect(await t.rpc.getBestBlockHash()).to.equal(ok.hash);
+  });
+
+  it("verifies the scripts of a side block when invalidateblock makes it the best chain", async () => {
+    const side = await badSideBlock(t);
+    // Same work as the tip, arrived later: stored as a fork, not connected, so its scripts are not yet checked.
+    expect(await t.rpc.submitBlock(side.raw.toString("hex"))).to.equal(null);
+    expect(await t.rpc.getBestBlockHash()).to.equal(side.tip);
+    const before = utxoSnapshot(t);
+
+    await t.rpc.invalidateBlock(side.tip);
+    // The side block fails its script check: it is marked invalid and the tip falls back to the parent.
+    expect(await t.rpc.getBestBlockHash()).to.equal(side.parent);
+    expect((await t.rpc.getChainTips()).find((x) => x.hash === side.hash)).to.include({ status: "invalid" });
+    expect((await t.rpc.getBlockHeader(side.hash)).confirmations).to.equal(-1);
+    const spent = side.bad.ins[0];
+    const cbTxid = Buffer.from(spent.hash).reverse().toString("hex");
+    expect(await t.rpc.getTxOut(cbTxid, spent.index, false)).to.not.equal(null);
+    expect(await t.rpc.getTxOut(side.bad.getId(), 0, false)).to.equal(null);
+    expect(await t.rpc.submitBlock(side.raw.toString("hex"))).to.equal("duplicate-invalid");
+
+    // The valid chain goes on; reconsidering the old tip brings it back.
+    await t.rpc.reconsiderBlock(side.tip);
+    expect(await t.rpc.getBestBlockHash()).to.equal(side.tip);
+    expect(utxoSnapshot(t)).to.deep.equal(before);
+    const [next] = await t.rpc.generateToAddress(1, t.minerAddress);
+    expect((await t.rpc.getBlockHeader(next)).previousblockhash).to.equal(side.tip);
   });
 
   it("drops a transaction whose input is spent on the new branch", async () => {

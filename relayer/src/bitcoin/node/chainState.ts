@@ -55,6 +55,12 @@ export interface BlockEntry {
   invalid: boolean;
   /** Invalid itself or descends from an invalid block. */
   failed: boolean;
+  /**
+   * Every input script of the block has been verified: when it was connected, or before (a block the node
+   * mined from its mempool, whose transactions were verified on entry). Connecting a block without it
+   * verifies the scripts, whatever path connects it (submitblock, a reorg, invalidate/reconsider, replay).
+   */
+  scriptsChecked: boolean;
   /** Fee of each transaction (0 for the coinbase), known once the block has been connected. */
   fees?: bigint[];
   /** Coins the block spent, in spend order, while it is connected. */
@@ -156,6 +162,7 @@ export class ChainState {
       sequence: this.nextSequence++,
       invalid: false,
       failed: prev?.failed ?? false,
+      scriptsChecked: prev === undefined,
     };
   }
 
@@ -210,8 +217,12 @@ export class ChainState {
     return entry;
   }
 
-  /** Applies a block to the UTXO set on top of the tip; on failure nothing changes and it throws. */
-  private connect(entry: BlockEntry, verifyScripts: boolean): void {
+  /**
+   * Applies a block to the UTXO set on top of the tip, verifying its scripts unless that was done before;
+   * on failure nothing changes and it throws.
+   */
+  private connect(entry: BlockEntry): void {
+    const verifyScripts = !entry.scriptsChecked;
     if (entry.prev !== this.tip) throw new Error(`block ${entry.hash} does not extend the tip`);
     const undo: { key: string; coin: Coin }[] = [];
     const added: string[] = [];
@@ -254,6 +265,7 @@ export class ChainState {
       rollback();
       throw err;
     }
+    entry.scriptsChecked = true;
     entry.undo = undo;
     entry.fees = fees;
     this.active.push(entry);
@@ -307,7 +319,7 @@ export class ChainState {
    * Makes the valid block with the most chain work the tip (disconnecting back to the fork point and
    * connecting the new branch). A block that fails to connect is marked invalid and the next best is tried.
    */
-  activateBestChain(verifyScripts = false): ChainUpdate {
+  activateBestChain(): ChainUpdate {
     const update: ChainUpdate = { disconnected: [], connected: [] };
     for (;;) {
       const best = this.bestCandidate();
@@ -324,7 +336,7 @@ export class ChainState {
       let failedAt: BlockEntry | undefined;
       for (const e of path.reverse()) {
         try {
-          this.connect(e, verifyScripts);
+          this.connect(e);
           update.connected.push(e);
         } catch {
           failedAt = e;
@@ -339,14 +351,16 @@ export class ChainState {
 
   /**
    * Stores a new block and, if it makes a heavier valid chain, moves the tip to it. Connection failures
-   * of the block itself are reported to the caller (and the block marked invalid).
+   * of the block itself are reported to the caller (and the block marked invalid). `scriptsChecked` is
+   * for a block the node built from transactions whose scripts it has verified already.
    */
-  submitBlock(block: Block, raw: Buffer, verifyScripts: boolean): { entry: BlockEntry; update: ChainUpdate } {
+  submitBlock(block: Block, raw: Buffer, scriptsChecked: boolean): { entry: BlockEntry; update: ChainUpdate } {
     const entry = this.addBlock(block, raw);
+    if (scriptsChecked) entry.scriptsChecked = true;
     if (entry.failed) rejectBlock("bad-prevblk");
     if (entry.prev === this.tip) {
       try {
-        this.connect(entry, verifyScripts);
+        this.connect(entry);
       } catch (err) {
         entry.invalid = true;
         entry.failed = true;
@@ -355,7 +369,7 @@ export class ChainState {
       }
       return { entry, update: { disconnected: [], connected: [entry] } };
     }
-    const update = this.activateBestChain(verifyScripts);
+    const update = this.activateBestChain();
     if (entry.failed) rejectBlock("bad-blk-connect");
     return { entry, update };
   }
