@@ -269,6 +269,8 @@ contract BitcoinTunnel is AccessControl {
     error CustodyScriptTaken(bytes32 scriptHash, uint32 vaultId);
     /// @notice A fee exceeds the governance limits.
     error FeeAboveLimit(uint256 feeBps, uint256 flatFee, uint256 maxFeeBps, uint256 maxFlatFee);
+    /// @notice A deposit fee or the minimum deposit would go up (deposits in flight would pay more or be stranded).
+    error DepositTermsRaised(uint32 vaultId);
     /// @notice A governance fee limit above FEE_BPS_CAP.
     error FeeLimitTooHigh(uint16 maxFeeBps);
     /// @notice Confirmations outside 1..MAX_CONFIRMATIONS.
@@ -418,7 +420,7 @@ contract BitcoinTunnel is AccessControl {
     /// @return vaultId The new vault's id.
     function createVault(
         bytes calldata script,
-        VaultTerms calldata terms
+        VaultTerms memory terms
     ) external onlyRole(OPERATOR_ROLE) returns (uint32 vaultId) {
         if (!_isPayableScript(script)) revert UnsupportedCustodyScript(script);
         bytes32 h = keccak256(script);
@@ -430,21 +432,20 @@ contract BitcoinTunnel is AccessControl {
         v.confirmations = DEFAULT_CONFIRMATIONS;
         v.operator = msg.sender;
         v.custodyScriptHash = h;
-        _setTerms(v, terms);
         _vaultOfScript[h] = vaultId;
         emit VaultCreated(vaultId, msg.sender, script);
-        emit VaultTermsSet(vaultId, terms);
+        _setTerms(vaultId, v, terms, true);
         emit VaultConfirmationsSet(vaultId, DEFAULT_CONFIRMATIONS);
     }
 
     /// @notice Changes a vault's fees and minimum deposit; applies to deposits confirmed and withdrawals requested
-    ///         from now on. Vault operator only.
+    ///         from now on. Deposit fees and the minimum may only go down: deposits already sent on Bitcoin are
+    ///         minted under the terms at confirmation, so raising them would take from (or strand) those deposits.
+    ///         Withdrawal fees may go up or down (a withdrawal keeps the fee of its request). Vault operator only.
     /// @param vaultId The vault.
     /// @param terms The new terms.
-    function setVaultTerms(uint32 vaultId, VaultTerms calldata terms) external {
-        Vault storage v = _operated(vaultId);
-        _setTerms(v, terms);
-        emit VaultTermsSet(vaultId, terms);
+    function setVaultTerms(uint32 vaultId, VaultTerms memory terms) external {
+        _setTerms(vaultId, _operated(vaultId), terms, false);
     }
 
     /// @notice Pauses a Live vault (no deposits, no new withdrawals) or resumes a Paused one. The vault operator or
@@ -736,7 +737,12 @@ contract BitcoinTunnel is AccessControl {
         if (msg.sender != v.operator) revert NotVaultOperator(vaultId, msg.sender);
     }
 
-    function _setTerms(Vault storage v, VaultTerms calldata t) private {
+    /// @dev Checks and stores a vault's terms; `initial` (a new vault) lets the deposit terms start anywhere.
+    function _setTerms(uint32 vaultId, Vault storage v, VaultTerms memory t, bool initial) private {
+        if (
+            !initial &&
+            (t.depositFeeBps > v.depositFeeBps || t.depositFlatFee > v.depositFlatFee || t.minDeposit > v.minDeposit)
+        ) revert DepositTermsRaised(vaultId);
         uint16 maxBps = maxFeeBps;
         uint64 maxFlat = maxFlatFee;
         if (t.depositFeeBps > maxBps || t.depositFlatFee > maxFlat) {
@@ -750,6 +756,7 @@ contract BitcoinTunnel is AccessControl {
         v.withdrawalFeeBps = t.withdrawalFeeBps;
         v.withdrawalFlatFee = t.withdrawalFlatFee;
         v.minDeposit = t.minDeposit;
+        emit VaultTermsSet(vaultId, t);
     }
 
     function _fee(uint64 sats, uint16 bps, uint64 flat) private pure returns (uint64) {

@@ -252,6 +252,53 @@ describe("BitcoinTunnel", function () {
       expect(await token.totalSupply()).to.equal(0n);
     });
 
+    it("never lets the operator raise deposit fees or the minimum over deposits already sent; lowering works", async function () {
+      // A deposit of exactly the minimum is on Bitcoin but not yet confirmed here.
+      const tx = depositTx(custody, TERMS.minDeposit, user.address);
+      const block = await btc.mineConfirmed([tx]);
+      const op = tunnel.connect(operator);
+      const raised = [
+        { ...TERMS, minDeposit: TERMS.minDeposit + 1n },
+        { ...TERMS, depositFeeBps: TERMS.depositFeeBps + 1 },
+        { ...TERMS, depositFlatFee: TERMS.depositFlatFee + 1n },
+      ];
+      for (const t of raised) {
+        await expect(op.setVaultTerms(1, t)).to.be.revertedWithCustomError(tunnel, "DepositTermsRaised").withArgs(1);
+      }
+      await op.setVaultPaused(1, true);
+      await expect(op.setVaultTerms(1, raised[0]))
+        .to.be.revertedWithCustomError(tunnel, "DepositTermsRaised")
+        .withArgs(1);
+      await op.setVaultPaused(1, false);
+      // Lower deposit terms and higher withdrawal terms are fine.
+      const lower = {
+        depositFeeBps: 0,
+        depositFlatFee: 0n,
+        withdrawalFeeBps: TERMS.withdrawalFeeBps + 10,
+        withdrawalFlatFee: TERMS.withdrawalFlatFee + 100n,
+        minDeposit: 1_000n,
+      };
+      await expect(op.setVaultTerms(1, lower)).to.emit(tunnel, "VaultTermsSet");
+      const v = await tunnel.vault(1);
+      expect([v.depositFeeBps, v.depositFlatFee, v.withdrawalFeeBps, v.withdrawalFlatFee, v.minDeposit]).to.deep.equal([
+        0n,
+        0n,
+        BigInt(lower.withdrawalFeeBps),
+        lower.withdrawalFlatFee,
+        lower.minDeposit,
+      ]);
+      // The deposit sent under the old terms mints under the lower ones.
+      await expect(tunnel.confirmDeposit(btc.proof(block, tx), 0))
+        .to.emit(tunnel, "DepositConfirmed")
+        .withArgs(txidOf(tx), 0, user.address, TERMS.minDeposit, TERMS.minDeposit, 1);
+      // A closing vault still mints deposits up to its closing height: no raise there either.
+      await op.closeVault(1);
+      await expect(op.setVaultTerms(1, { ...lower, minDeposit: 1_001n }))
+        .to.be.revertedWithCustomError(tunnel, "DepositTermsRaised")
+        .withArgs(1);
+      await expect(op.setVaultTerms(1, { ...lower, withdrawalFlatFee: 0n })).to.emit(tunnel, "VaultTermsSet");
+    });
+
     it("rejects an amount under the vault's minimum and accepts exactly the minimum", async function () {
       const small = depositTx(custody, TERMS.minDeposit - 1n, user.address);
       const exact = depositTx(custody, TERMS.minDeposit, user.address);
@@ -721,7 +768,7 @@ describe("BitcoinTunnel", function () {
       await expect(s.setVaultTerms(9, TERMS)).to.be.revertedWithCustomError(tunnel, "UnknownVault").withArgs(9);
 
       // The operator sets terms within the governance limits.
-      await expect(tunnel.connect(operator).setVaultTerms(1, { ...TERMS, depositFeeBps: 501 }))
+      await expect(tunnel.connect(operator).createVault(randomP2wpkh(), { ...TERMS, depositFeeBps: 501 }))
         .to.be.revertedWithCustomError(tunnel, "FeeAboveLimit")
         .withArgs(501, TERMS.depositFlatFee, 500, 100_000);
       await expect(tunnel.connect(operator).setVaultTerms(1, { ...TERMS, withdrawalFlatFee: 100_001n }))
