@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ContractFactory, JsonRpcProvider, Network, Wallet } from "ethers";
+import { ContractFactory, JsonRpcProvider, Network, Wallet, formatUnits, parseUnits } from "ethers";
 import { Redis } from "ioredis";
 import { randomBytes } from "node:crypto";
 import { createLogger } from "../../relayer/src/core/logger";
@@ -7,7 +7,12 @@ import { RelayerMetrics } from "../../relayer/src/core/metrics";
 import { loadArtifact } from "../../relayer/src/evm/artifacts";
 import { LightClientReader, lightClientAbi } from "../../relayer/src/evm/lightClient";
 import { RevertDecoder, RevertError } from "../../relayer/src/evm/revertDecoder";
-import { EvmSender, StuckTransactionError, type EvmSenderOptions } from "../../relayer/src/evm/sender";
+import {
+  EvmSender,
+  FeeCapReachedError,
+  StuckTransactionError,
+  type EvmSenderOptions,
+} from "../../relayer/src/evm/sender";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
 import { rejection } from "./helpers/rejects";
 import { REGTEST_GENESIS, headerHash, mineRegtestHeaders } from "../helpers/bitcoinData";
@@ -175,5 +180,37 @@ describe("relayer EVM sender", function () {
     expect(await provider.getTransactionCount(wallet.address)).to.equal(nonce + 1);
     expect((await lc.bestBlock()).height).to.equal(7);
     expect(await redis.get(`${prefix}:sender:${wallet.address.toLowerCase()}:inflight`)).to.equal(null);
+  });
+
+  it("never replaces a transaction above TX_MAX_FEE_GWEI, and stops replacing once at the cap", async () => {
+    const chain = mineRegtestHeaders(REGTEST_GENESIS_HEADER, 3, 1);
+    const h5 = mineRegtestHeaders(mineRegtestHeaders(chain[2], 1, 1)[0], 1, 1)[0];
+    const h7 = mineRegtestHeaders(h5, 2, 1)[1];
+    expect("0x" + headerHash(h7)).to.equal((await lc.bestBlock()).hash);
+    await node.provider.request({ method: "evm_setAutomine", params: [false] });
+    try {
+      const initialMax = (await provider.getFeeData()).maxFeePerGas ?? 0n;
+      // Room for about two 20% bumps, not ten.
+      const capGwei = Number(formatUnits((initialMax * 3n) / 2n, "gwei"));
+      const cap = parseUnits(capGwei.toFixed(9), "gwei");
+      const s = sender({ receiptTimeoutMs: 300, maxReplacements: 10, maxFeeGwei: capGwei });
+      const err = await rejection(
+        s.send({ key: "h8", role: "test", prepare: async () => submit(mineRegtestHeaders(h7, 1, 1)) }),
+      );
+      expect(err).to.be.instanceOf(FeeCapReachedError);
+      expect(err).to.be.instanceOf(StuckTransactionError);
+      expect((err as FeeCapReachedError).capWei).to.equal(cap);
+      expect((err as FeeCapReachedError).hashes.length).to.be.within(2, 4);
+      await node.provider.request({ method: "evm_mine", params: [] });
+      const block = await provider.getBlock("latest", true);
+      expect(block?.prefetchedTransactions.length).to.equal(1);
+      const mined = block!.prefetchedTransactions[0];
+      expect(mined.maxFeePerGas! <= cap, `${mined.maxFeePerGas} <= cap ${cap}`).to.equal(true);
+      expect(mined.maxPriorityFeePerGas! <= cap).to.equal(true);
+      expect(mined.maxFeePerGas! > initialMax, "it was replaced with a higher fee below the cap").to.equal(true);
+    } finally {
+      await node.provider.request({ method: "evm_setAutomine", params: [true] });
+    }
+    expect((await lc.bestBlock()).height).to.equal(8);
   });
 });

@@ -22,7 +22,7 @@ export interface EvmSenderOptions {
   /** Fee increase per replacement, in percent (nodes require at least 10). */
   bumpPercent: number;
   maxReplacements: number;
-  /** Upper bound of maxFeePerGas, in gwei. */
+  /** Upper bound of maxFeePerGas (and so of maxPriorityFeePerGas), in gwei, for first broadcasts and replacements. */
   maxFeeGwei: number;
   lockTtlMs: number;
   /** Receipt polling interval (default 200 ms). */
@@ -74,6 +74,24 @@ export class StuckTransactionError extends Error {
   ) {
     super(`transaction with nonce ${nonce} still unmined after ${hashes.length} broadcast(s): ${hashes.join(", ")}`);
     this.name = "StuckTransactionError";
+  }
+}
+
+/**
+ * The transaction stayed unmined and its fee cap already reached TX_MAX_FEE_GWEI, so it cannot be replaced with a
+ * higher fee (transient: the job is retried; raise the cap or wait for lower fees).
+ */
+export class FeeCapReachedError extends StuckTransactionError {
+  constructor(
+    nonce: number,
+    hashes: string[],
+    readonly capWei: bigint,
+  ) {
+    super(nonce, hashes);
+    this.message =
+      `transaction with nonce ${nonce} still unmined and its fee is at the cap (${capWei} wei = TX_MAX_FEE_GWEI), ` +
+      `not replacing it again; broadcast(s): ${hashes.join(", ")}`;
+    this.name = "FeeCapReachedError";
   }
 }
 
@@ -134,9 +152,14 @@ export class EvmSender {
     return this.chainId;
   }
 
+  /** TX_MAX_FEE_GWEI in wei: no broadcast, first or replacement, has a higher maxFeePerGas. */
+  private get feeCap(): bigint {
+    return parseUnits(this.o.maxFeeGwei.toFixed(9), "gwei");
+  }
+
   private async fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
     const fd = await this.o.provider.getFeeData();
-    const cap = parseUnits(String(this.o.maxFeeGwei), "gwei");
+    const cap = this.feeCap;
     const prio = fd.maxPriorityFeePerGas ?? parseUnits("1", "gwei");
     let max = fd.maxFeePerGas ?? (fd.gasPrice ?? parseUnits("1", "gwei")) * 2n;
     if (max > cap) max = cap;
@@ -242,12 +265,21 @@ export class EvmSender {
         await sleep(pollMs);
       }
       if (replacements >= this.o.maxReplacements) throw new StuckTransactionError(tx.nonce, tx.hashes);
+      const cap = this.feeCap;
+      if (BigInt(tx.maxFeePerGas) >= cap) {
+        log.warn({ key: tx.key, nonce: tx.nonce, cap: cap.toString() }, "transaction stuck with its fee at the cap");
+        throw new FeeCapReachedError(tx.nonce, tx.hashes, cap);
+      }
       const current = await this.fees();
-      const prio = bump(BigInt(tx.maxPriorityFeePerGas), this.o.bumpPercent);
-      const max = bump(BigInt(tx.maxFeePerGas), this.o.bumpPercent);
-      tx.maxPriorityFeePerGas = (prio > current.maxPriorityFeePerGas ? prio : current.maxPriorityFeePerGas).toString();
-      tx.maxFeePerGas = (max > current.maxFeePerGas ? max : current.maxFeePerGas).toString();
-      if (BigInt(tx.maxPriorityFeePerGas) > BigInt(tx.maxFeePerGas)) tx.maxPriorityFeePerGas = tx.maxFeePerGas;
+      let prio = bump(BigInt(tx.maxPriorityFeePerGas), this.o.bumpPercent);
+      let max = bump(BigInt(tx.maxFeePerGas), this.o.bumpPercent);
+      if (current.maxPriorityFeePerGas > prio) prio = current.maxPriorityFeePerGas;
+      if (current.maxFeePerGas > max) max = current.maxFeePerGas;
+      const capped = max >= cap;
+      if (capped) max = cap;
+      if (prio > max) prio = max;
+      tx.maxPriorityFeePerGas = prio.toString();
+      tx.maxFeePerGas = max.toString();
       try {
         const hash = await this.signAndBroadcast(tx);
         metrics.transactions.inc({ role: tx.role, outcome: "replaced" });
@@ -258,6 +290,8 @@ export class EvmSender {
       } catch (err) {
         const msg = errorMessage(err).toLowerCase();
         if (msg.includes("nonce too low") || msg.includes("nonce has already been used")) continue;
+        // Clamped to the cap, the bump can fall short of the node's minimum replacement increase.
+        if (capped && msg.includes("underpriced")) throw new FeeCapReachedError(tx.nonce, tx.hashes, cap);
         throw err;
       }
     }
