@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { BlockStore } from "../../relayer/src/bitcoin/node/blockStore";
 import { mineBlock } from "../../relayer/src/bitcoin/node/miner";
 import { badSideBlock, blockHashOf, startTestNode, utxoSnapshot, type BadSideBlock } from "./helpers";
 
@@ -76,6 +77,21 @@ describe("embedded regtest node: persistence with a datadir", () => {
     return state;
   }
 
+  it("persists blocks found invalid while activating another one; a restart follows the same chain", async () => {
+    const before = await heavierBadBranch();
+    expect(before.invalid).to.deep.equal([before.side.hash]);
+    expect(new BlockStore(dir).readInvalid().sort()).to.deep.equal(before.invalid);
+    const second = await startTestNode({ datadir: dir }, 0);
+    try {
+      expect(await second.rpc.getBestBlockHash()).to.equal(before.side.tip);
+      expect(await second.rpc.getChainTips()).to.deep.equal(before.tips);
+      expect(utxoSnapshot(second)).to.deep.equal(before.utxo);
+      expect(await second.rpc.getTxOut(before.side.bad.getId(), 0, false)).to.equal(null);
+    } finally {
+      await second.running.close();
+    }
+  });
+
   it("verifies the scripts of stored blocks on replay, even without the invalid-block list", async () => {
     const before = await heavierBadBranch();
     rmSync(path.join(dir, "invalid.json"), { force: true }); // as after a crash before the list was written
@@ -83,6 +99,8 @@ describe("embedded regtest node: persistence with a datadir", () => {
     try {
       expect(await second.rpc.getBestBlockHash()).to.equal(before.side.tip);
       expect((await second.rpc.getChainTips()).find((x) => x.hash === before.s2)).to.include({ status: "invalid" });
+      // What the replay found invalid is written back.
+      expect(new BlockStore(dir).readInvalid().sort()).to.deep.equal(before.invalid);
       expect(utxoSnapshot(second)).to.deep.equal(before.utxo);
       expect(await second.rpc.getTxOut(before.side.bad.getId(), 0, false)).to.equal(null);
     } finally {

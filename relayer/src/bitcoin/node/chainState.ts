@@ -83,6 +83,7 @@ export class ChainState {
   private readonly active: BlockEntry[] = [];
   private readonly txIndex = new Map<string, { entry: BlockEntry; index: number }>();
   private nextSequence = 0;
+  private invalidEpoch = 0;
 
   constructor(genesis: Block, genesisRaw: Buffer) {
     const entry = this.makeEntry(genesis, genesisRaw, undefined);
@@ -345,6 +346,7 @@ export class ChainState {
       }
       if (failedAt === undefined) return update;
       failedAt.invalid = true;
+      this.invalidEpoch++;
       this.recomputeFailed();
     }
   }
@@ -364,6 +366,7 @@ export class ChainState {
       } catch (err) {
         entry.invalid = true;
         entry.failed = true;
+        this.invalidEpoch++;
         if (err instanceof TxRejectedError) rejectBlock(err.reason);
         throw err;
       }
@@ -381,6 +384,7 @@ export class ChainState {
     if (entry.prev === undefined)
       throw new RpcMethodError(RpcCode.INVALID_PARAMETER, "Cannot invalidate genesis block");
     entry.invalid = true;
+    this.invalidEpoch++;
     this.recomputeFailed();
     return this.activateBestChain();
   }
@@ -396,6 +400,7 @@ export class ChainState {
       e.invalid = false;
       stack.push(...e.children);
     }
+    this.invalidEpoch++;
     this.recomputeFailed();
     return this.activateBestChain();
   }
@@ -406,10 +411,19 @@ export class ChainState {
       const e = this.getBlock(h);
       if (e !== undefined) e.invalid = true;
     }
+    this.invalidEpoch++;
     this.recomputeFailed();
   }
 
-  /** Hashes currently marked invalid by request (for persistence). */
+  /**
+   * A counter that moves whenever a block's invalid mark may have changed (a failed connection,
+   * invalidateblock, reconsiderblock), so callers know when to persist invalidHashes() again.
+   */
+  get invalidVersion(): number {
+    return this.invalidEpoch;
+  }
+
+  /** Hashes currently marked invalid, by request or by a failed connection (for persistence). */
   invalidHashes(): string[] {
     return [...this.blocks.values()].filter((e) => e.invalid).map((e) => e.hash);
   }

@@ -68,8 +68,10 @@ export class RegtestNode {
       this.chain.addBlock(Block.fromBuffer(copy), copy);
     }
     this.chain.markInvalid(store.readInvalid());
+    const invalidBefore = this.chain.invalidVersion;
     // Stored blocks are not trusted: their scripts are verified as they are connected.
     this.chain.activateBestChain();
+    if (this.chain.invalidVersion !== invalidBefore) store.writeInvalid(this.chain.invalidHashes());
     this.log(
       `replayed ${raws.length} blocks from ${store.datadir}; tip ${this.chain.tip.hash} at height ${this.chain.height}`,
     );
@@ -99,6 +101,7 @@ export class RegtestNode {
   /** `scriptsChecked`: the block holds only transactions whose scripts the node verified (its own mempool's). */
   private submit(block: Block, raw: Buffer, scriptsChecked: boolean): BlockEntry {
     const isNew = this.chain.getBlock(hash256(raw.subarray(0, 80)).reverse().toString("hex")) === undefined;
+    const invalidBefore = this.chain.invalidVersion;
     let entry: BlockEntry;
     try {
       const r = this.chain.submitBlock(block, raw, scriptsChecked);
@@ -108,8 +111,10 @@ export class RegtestNode {
       if (isNew && this.store !== undefined) {
         const stored = this.chain.getBlock(hash256(raw.subarray(0, 80)).reverse().toString("hex"));
         if (stored !== undefined) this.store.appendBlock(raw);
-        if (stored?.invalid === true) this.store.writeInvalid(this.chain.invalidHashes());
       }
+      // Any block may have been marked invalid on the way (e.g. an ancestor on the branch this one made best).
+      if (this.store !== undefined && this.chain.invalidVersion !== invalidBefore)
+        this.store.writeInvalid(this.chain.invalidHashes());
     }
     return entry;
   }
