@@ -5,6 +5,7 @@ import {
   addressToScriptHex,
   destinationScriptHex,
   formatBtc,
+  networkOfChainName,
   parseAmount,
   payoutOpReturnHex,
   scriptHexToAddress,
@@ -76,5 +77,18 @@ describe("SDK addresses and amounts", () => {
     expect(payoutOpReturnHex(1n)).to.equal("6a080000000000000001");
     expect(payoutOpReturnHex(0x0102030405060708n)).to.equal("6a080102030405060708");
     expect(() => payoutOpReturnHex(0n)).to.throw(/out of range/);
+  });
+
+  it("maps getblockchaininfo chain names to networks and refuses signet and unknown chains", () => {
+    expect(networkOfChainName("main")).to.equal("mainnet");
+    expect(networkOfChainName("test")).to.equal("testnet");
+    expect(networkOfChainName("testnet4")).to.equal("testnet");
+    expect(networkOfChainName("regtest")).to.equal("regtest");
+    expect(() => networkOfChainName("signet")).to.throw(
+      /"signet" is not supported \(the light client has no signet rules\)/,
+    );
+    expect(() => networkOfChainName("liquidv1")).to.throw(
+      /unsupported Bitcoin chain "liquidv1" \(expected main, test, testnet4 or regtest\)/,
+    );
   });
 });

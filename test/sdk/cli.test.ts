@@ -1,9 +1,10 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, Network, Wallet } from "ethers";
+import { redactUrl } from "../../relayer/src/config/load";
 import { TunnelClient } from "../../relayer/src/sdk";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
 import { startTunnelStack, type TunnelStack } from "./helpers";
@@ -137,6 +138,20 @@ describe("CLI deposit / withdraw / status", function () {
       expect(s.network).to.equal("regtest");
       expect(s.vaults.map((v) => [v.id, v.status])).to.deep.equal([[1, "Live"]]);
       expect(s.totalSupply).to.equal("0");
+    });
+
+    it("refuses a Bitcoin node whose network is not the deployment's (exit 2, naming BITCOIN_RPC_URL)", async () => {
+      const file = env.DEPLOYMENT_FILE;
+      const other = path.join(path.dirname(file), "mainnet-anchor.json");
+      const d = JSON.parse(readFileSync(file, "utf8")) as { anchor: { network: string } };
+      writeFileSync(other, JSON.stringify({ ...d, anchor: { ...d.anchor, network: "mainnet" } }));
+      const r = await cli(["status"], { ...env, DEPLOYMENT_FILE: other });
+      expect(r.code, r.stderr).to.equal(2);
+      expect(r.stderr).to.include(
+        `BITCOIN_RPC_URL: the Bitcoin node at ${redactUrl(stack.node.url)} is on regtest (chain "regtest"), but the tunnel's ` +
+          `light client in ${other} follows mainnet`,
+      );
+      expect(r.stdout).to.equal("");
     });
 
     it("deposit --instructions-only prints the custody address and the OP_RETURN", async () => {

@@ -30,11 +30,20 @@ export function networkParams(name: BitcoinNetworkName): Network {
   }
 }
 
-/** Maps bitcoind's getblockchaininfo `chain` ("main", "test", "testnet4", "regtest") to a network name. */
+/**
+ * Maps bitcoind's getblockchaininfo `chain` ("main", "test", "testnet4", "regtest") to a network name. Signet is
+ * refused: its addresses look like testnet's, but its blocks (signed, with a far easier proof-of-work limit) are not
+ * what the light client's Testnet rules accept, so no tunnel can run on it.
+ */
 export function networkOfChainName(chain: string): BitcoinNetworkName {
   if (chain === "main") return "mainnet";
-  if (chain === "test" || chain === "testnet4" || chain === "signet") return "testnet";
+  if (chain === "test" || chain === "testnet4") return "testnet";
   if (chain === "regtest") return "regtest";
+  if (chain === "signet") {
+    throw new Error(
+      `Bitcoin chain "signet" is not supported (the light client has no signet rules); use main, test, testnet4 or regtest`,
+    );
+  }
   throw new Error(`unsupported Bitcoin chain "${chain}" (expected main, test, testnet4 or regtest)`);
 }
 

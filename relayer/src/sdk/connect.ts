@@ -4,9 +4,10 @@
  */
 import { Wallet, type JsonRpcProvider } from "ethers";
 import { BitcoinRpcClient } from "../bitcoin/rpcClient";
-import { ConfigError } from "../config/load";
+import { ConfigError, redactUrl } from "../config/load";
 import type { FabricConfig } from "../config/schema";
 import { deploymentPath, readDeployment, type Deployment } from "../evm/deployment";
+import { networkOfChainName } from "./addresses";
 import { connectEvm } from "../evm/provider";
 import { TunnelClient } from "./tunnelClient";
 
@@ -25,7 +26,48 @@ export interface ConnectedTunnel {
   close(): void;
 }
 
-/** Connects to the EVM node (bounded retries) and the Bitcoin node, reads the deployment, builds the client. */
+/**
+ * Checks that the Bitcoin node follows the network of the deployment's light client: deposits, payouts and addresses
+ * read from a node of another network would never match the tunnel. A node that cannot be reached is a connection
+ * failure (plain Error); a node of another or an unsupported network is a ConfigError naming BITCOIN_RPC_URL.
+ */
+async function checkBitcoinNetwork(
+  bitcoin: BitcoinRpcClient,
+  url: string,
+  expected: Deployment["anchor"]["network"],
+  file: string,
+): Promise<void> {
+  let chain: string;
+  try {
+    chain = (await bitcoin.getBlockchainInfo()).chain;
+  } catch (err) {
+    throw new Error(
+      `BITCOIN_RPC_URL: cannot read the network of the Bitcoin node at ${redactUrl(url)} (getblockchaininfo): ` +
+        (err instanceof Error ? err.message : String(err)),
+    );
+  }
+  let actual;
+  try {
+    actual = networkOfChainName(chain);
+  } catch (err) {
+    throw new ConfigError(
+      `BITCOIN_RPC_URL: the Bitcoin node at ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`,
+      ["BITCOIN_RPC_URL"],
+    );
+  }
+  if (actual !== expected) {
+    throw new ConfigError(
+      `BITCOIN_RPC_URL: the Bitcoin node at ${redactUrl(url)} is on ${actual} (chain "${chain}"), but the tunnel's ` +
+        `light client in ${file} follows ${expected}`,
+      ["BITCOIN_RPC_URL"],
+    );
+  }
+}
+
+/**
+ * Connects to the EVM node (bounded retries) and the Bitcoin node, reads the deployment, checks that the Bitcoin
+ * node is on the deployment's network, builds the client.
+ */
 export async function connectTunnel(opts: ConnectTunnelOptions): Promise<ConnectedTunnel> {
   const { cfg } = opts;
   const { provider, chainId } = await connectEvm(cfg.EVM_RPC_URL, cfg.STARTUP_RETRIES, cfg.STARTUP_RETRY_DELAY_MS);
@@ -44,6 +86,7 @@ export async function connectTunnel(opts: ConnectTunnelOptions): Promise<Connect
       timeoutMs: cfg.BITCOIN_RPC_TIMEOUT_MS,
       retries: 2,
     });
+    await checkBitcoinNetwork(bitcoin, cfg.BITCOIN_RPC_URL, deployment.anchor.network, file);
     let signer: Wallet | undefined;
     if (opts.privateKey !== undefined) {
       if (!/^(0x)?[0-9a-fA-F]{64}$/.test(opts.privateKey)) {
