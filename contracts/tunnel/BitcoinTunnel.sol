@@ -25,7 +25,7 @@ import {HemiBTC} from "./HemiBTC.sol";
 ///        this for the slashed vault: the user is paid from the bond while the unpaid BTC stays counted in custody).
 ///      - Order. Every confirmed deposit gets the next global `sequence` (the first is 1) and records its Bitcoin
 ///        position (height, txIndex; vout is in its key). Confirmation is NOT order-enforcing across calls, so nobody
-///        can block a deposit by withholding an earlier one; instead each record says whether it came after the
+///        can block a deposit by withholding an earlier one; instead each record says whether it came after every
 ///        previously confirmed deposit in Bitcoin order (`inBitcoinOrder`), so an observer can check the total
 ///        order. The batch form `confirmDepositsInBlock` requires its items in block order and skips (without
 ///        reverting) deposits already confirmed, so a front-run of one deposit cannot sink a batch.
@@ -122,11 +122,12 @@ contract BitcoinTunnel is AccessControl {
         uint32 blockHeight;
         uint32 txIndex;
         uint32 vaultId;
-        bool inBitcoinOrder; // came after the previously confirmed deposit in (height, txIndex, vout) order
+        bool inBitcoinOrder; // came after every previously confirmed deposit in (height, txIndex, vout) order
     }
 
-    /// @notice The global deposit counter and the Bitcoin position of the last confirmed deposit; the global pause
-    ///         flag shares the slot (every deposit reads both).
+    /// @notice The global deposit counter and the furthest Bitcoin position confirmed so far (a high-water mark: a
+    ///         deposit confirmed out of order does not move it back); the global pause flag shares the slot (every
+    ///         deposit reads both).
     struct OrderCursor {
         uint64 count;
         uint32 height;
@@ -418,6 +419,8 @@ contract BitcoinTunnel is AccessControl {
     /// @param script The custody script deposits pay (P2WPKH, P2WSH, P2TR, P2PKH or P2SH), unique across vaults.
     /// @param terms Fees (within the governance limits) and minimum deposit.
     /// @return vaultId The new vault's id.
+    /// @dev `terms` is in memory (here and in setVaultTerms): decoded once, less code than repeated calldata reads.
+    // solhint-disable-next-line gas-calldata-parameters
     function createVault(
         bytes calldata script,
         VaultTerms memory terms
@@ -444,6 +447,7 @@ contract BitcoinTunnel is AccessControl {
     ///         Withdrawal fees may go up or down (a withdrawal keeps the fee of its request). Vault operator only.
     /// @param vaultId The vault.
     /// @param terms The new terms.
+    // solhint-disable-next-line gas-calldata-parameters
     function setVaultTerms(uint32 vaultId, VaultTerms memory terms) external {
         _setTerms(vaultId, _operated(vaultId), terms, false);
     }
@@ -695,7 +699,7 @@ contract BitcoinTunnel is AccessControl {
         return _deposits[_outpointKey(txid, vout)];
     }
 
-    /// @notice Number of deposits minted, and the Bitcoin position of the last one.
+    /// @notice Number of deposits minted, and the furthest Bitcoin position among them.
     function orderCursor() external view returns (OrderCursor memory) {
         return _cursor;
     }
@@ -857,9 +861,12 @@ contract BitcoinTunnel is AccessControl {
                 (height == cur.height && (txIndex > cur.txIndex || (txIndex == cur.txIndex && vout > cur.vout)));
         sequence = cur.count + 1;
         cur.count = sequence;
-        cur.height = height;
-        cur.txIndex = txIndex;
-        cur.vout = vout;
+        if (inOrder) {
+            // A high-water mark: the furthest position confirmed so far.
+            cur.height = height;
+            cur.txIndex = txIndex;
+            cur.vout = vout;
+        }
         _deposits[key] = DepositRecord({
             sequence: sequence,
             blockHeight: height,

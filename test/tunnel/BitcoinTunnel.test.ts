@@ -357,8 +357,28 @@ describe("BitcoinTunnel", function () {
         .withArgs(txidOf(a), 0, user.address, 30_000n, 30_000n - depositFee(30_000n), 2);
       expect((await tunnel.depositRecord(txidOf(b), 0)).inBitcoinOrder).to.equal(true);
       expect((await tunnel.depositRecord(txidOf(a), 0)).inBitcoinOrder).to.equal(false);
+      // The cursor keeps the furthest position (b, txIndex 2), not the last confirmed (a).
       const cur = await tunnel.orderCursor();
-      expect([cur.count, cur.height, cur.txIndex, cur.vout]).to.deep.equal([2n, BigInt(block.height), 1n, 0n]);
+      expect([cur.count, cur.height, cur.txIndex, cur.vout]).to.deep.equal([2n, BigInt(block.height), 2n, 0n]);
+    });
+
+    it("flags order against the furthest deposit confirmed so far (heights 3, 1, 2: only the first in order)", async function () {
+      const txs = [0, 1, 2].map((i) => depositTx(custody, 20_000n + BigInt(i), user.address));
+      const blocks: MinedBlock[] = [];
+      for (const tx of txs) blocks.push(await btc.mineConfirmed([tx], 1));
+      await btc.extend(5);
+      for (const i of [2, 0, 1]) await tunnel.confirmDeposit(btc.proof(blocks[i], txs[i]), 0);
+      const flags = [];
+      for (const i of [2, 0, 1]) flags.push((await tunnel.depositRecord(txidOf(txs[i]), 0)).inBitcoinOrder);
+      expect(flags).to.deep.equal([true, false, false]);
+      const cur = await tunnel.orderCursor();
+      expect([cur.count, cur.height, cur.txIndex, cur.vout]).to.deep.equal([3n, BigInt(blocks[2].height), 1n, 0n]);
+      // A later deposit past the furthest one is in order again.
+      const next = depositTx(custody, 20_000n, user.address);
+      const nb = await btc.mineConfirmed([next]);
+      await tunnel.confirmDeposit(btc.proof(nb, next), 0);
+      expect((await tunnel.depositRecord(txidOf(next), 0)).inBitcoinOrder).to.equal(true);
+      expect((await tunnel.orderCursor()).height).to.equal(BigInt(nb.height));
     });
 
     it("rejects a malformed transaction and a bad merkle proof (through the light client)", async function () {
