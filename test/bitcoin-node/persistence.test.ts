@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BlockStore } from "../../relayer/src/bitcoin/node/blockStore";
@@ -105,6 +105,39 @@ describe("embedded regtest node: persistence with a datadir", () => {
       expect(await second.rpc.getTxOut(before.side.bad.getId(), 0, false)).to.equal(null);
     } finally {
       await second.running.close();
+    }
+  });
+
+  it("recovers from a torn last record in the block file: two restarts in a row resume the same chain", async () => {
+    const first = await startTestNode({ datadir: dir }, 5);
+    const firstBest = await first.rpc.getBestBlockHash();
+    await first.running.close();
+    const file = path.join(dir, "blocks.dat");
+    const complete = statSync(file).size;
+    // A crash in the middle of an append: a length prefix announcing 300 bytes, and only 50 of them.
+    const partial = Buffer.alloc(4 + 50, 0xab);
+    partial.writeUInt32LE(300, 0);
+    appendFileSync(file, partial);
+
+    const second = await startTestNode({ datadir: dir }, 0);
+    let best: string;
+    try {
+      expect(await second.rpc.getBestBlockHash()).to.equal(firstBest);
+      expect(await second.rpc.getBlockCount()).to.equal(5);
+      expect(statSync(file).size).to.equal(complete); // the torn record is cut off
+      await second.rpc.generateToAddress(3, second.minerAddress);
+      best = await second.rpc.getBestBlockHash();
+    } finally {
+      await second.running.close();
+    }
+
+    const third = await startTestNode({ datadir: dir }, 0);
+    try {
+      expect(await third.rpc.getBlockCount()).to.equal(8);
+      expect(await third.rpc.getBestBlockHash()).to.equal(best);
+      expect((await third.rpc.getBlockHeader(best)).height).to.equal(8);
+    } finally {
+      await third.running.close();
     }
   });
 });

@@ -10,6 +10,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  truncateSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -19,6 +20,8 @@ export class BlockStore {
   private readonly blocksFile: string;
   private readonly invalidFile: string;
   private fd: number | undefined;
+  /** The file has been checked for a torn last record (and cut back to its last complete one). */
+  private tailChecked = false;
 
   constructor(readonly datadir: string) {
     mkdirSync(datadir, { recursive: true });
@@ -26,9 +29,15 @@ export class BlockStore {
     this.invalidFile = path.join(datadir, "invalid.json");
   }
 
-  /** Stored blocks in the order they arrived. A truncated last record (crash mid-write) is ignored. */
+  /**
+   * Stored blocks in the order they arrived. A torn last record (a crash mid-write) is dropped and cut
+   * off the file, so that the next append starts right after the last complete record.
+   */
   readBlocks(): Buffer[] {
-    if (!existsSync(this.blocksFile)) return [];
+    if (!existsSync(this.blocksFile)) {
+      this.tailChecked = true;
+      return [];
+    }
     const data = readFileSync(this.blocksFile);
     const out: Buffer[] = [];
     let off = 0;
@@ -38,10 +47,17 @@ export class BlockStore {
       out.push(data.subarray(off + 4, off + 4 + len));
       off += 4 + len;
     }
+    if (off < data.length) {
+      if (this.fd !== undefined)
+        throw new Error(`${this.blocksFile}: torn record found while the file is open for appending`);
+      truncateSync(this.blocksFile, off);
+    }
+    this.tailChecked = true;
     return out;
   }
 
   appendBlock(raw: Buffer): void {
+    if (!this.tailChecked) this.readBlocks();
     if (this.fd === undefined) this.fd = openSync(this.blocksFile, "a");
     const len = Buffer.alloc(4);
     len.writeUInt32LE(raw.length, 0);
