@@ -65,6 +65,11 @@ describe("CLI deposit / withdraw / status", function () {
         [["status", "--withdrawal", "0"], /--withdrawal must be a withdrawal id/],
         [["status", "--deposit", "xyz"], /--deposit must be a txid/],
         [["status", "--bogus"], /unknown option --bogus/],
+        // Paying from the node's wallet is what `deposit` does; there is no flag for it.
+        [
+          ["deposit", "--from-wallet", "--amount", "0.1", "--recipient", "0x" + "11".repeat(20)],
+          /unknown option --from-wallet/,
+        ],
       ];
       const results = await Promise.all(cases.map(([args]) => cli(args, env)));
       results.forEach((r, i) => {

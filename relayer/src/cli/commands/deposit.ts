@@ -28,7 +28,7 @@ export const depositCommand: Command = {
       parsed = parseArgs(
         args,
         ["amount", "recipient", "vault", "fee-rate", "timeout", "config"],
-        ["instructions-only", "from-wallet", "wait", "json"],
+        ["instructions-only", "wait", "json"],
       );
       const r = parsed.values.get("recipient");
       if (r === undefined) throw new Error(`--recipient is required (usage: ${USAGE})`);
