@@ -152,16 +152,19 @@ describe("relayer tunnel roles: deposit rules, custody key, payout builder", fun
       bond: 0n,
     };
     expect(checkDepositTerms(vault, 10_000n, 5)).to.equal(undefined);
-    expect(checkDepositTerms(vault, 9_999n, 5)?.error).to.equal("DepositBelowMinimum");
-    expect(checkDepositTerms({ ...vault, status: VaultStatus.Paused }, 20_000n, 5)?.error).to.equal(
-      "VaultNotAcceptingDeposits",
-    );
+    expect(checkDepositTerms(vault, 9_999n, 5)).to.include({ error: "DepositBelowMinimum", park: false });
+    // Paused is resumable: the contract refuses the deposit now, but it is parked (kept), not failed.
+    expect(checkDepositTerms({ ...vault, status: VaultStatus.Paused }, 20_000n, 5)).to.include({
+      error: "VaultNotAcceptingDeposits",
+      park: true,
+    });
     const closing = { ...vault, status: VaultStatus.Closing, depositsUntilHeight: 100 };
     expect(checkDepositTerms(closing, 20_000n, 100)).to.equal(undefined);
-    expect(checkDepositTerms(closing, 20_000n, 101)?.error).to.equal("VaultNotAcceptingDeposits");
-    expect(checkDepositTerms({ ...vault, status: VaultStatus.Slashed }, 20_000n, 1)?.error).to.equal(
-      "VaultNotAcceptingDeposits",
-    );
+    expect(checkDepositTerms(closing, 20_000n, 101)).to.include({ error: "VaultNotAcceptingDeposits", park: false });
+    expect(checkDepositTerms({ ...vault, status: VaultStatus.Slashed }, 20_000n, 1)).to.include({
+      error: "VaultNotAcceptingDeposits",
+      park: false,
+    });
   });
 
   it("order keys sort like Bitcoin order (height, position in block, output index)", function () {

@@ -4,6 +4,8 @@
  * block's ready deposits in block order, one transaction), so the tunnel's `sequence` follows (height, position
  * in block, output index). Before sending, the deposit records are re-read on chain (inside the signer lock), so
  * a job replayed after a crash, or taken by a second relayer, pays nothing for deposits already minted.
+ * A deposit to a Paused vault is parked (kept out of the order, so it blocks no other deposit) and put back in the
+ * pending order once the vault is no longer Paused; it is then minted after deposits that came later.
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -13,7 +15,7 @@ import { buildTxProofFromBlock, type TxProof } from "../../bitcoin/txProof";
 import { PermanentError } from "../../core/errors";
 import { withLock } from "../../core/lock";
 import type { RelayerMetrics } from "../../core/metrics";
-import type { TunnelClient, VaultInfo } from "../../evm/tunnel";
+import { VaultStatus, type TunnelClient, type VaultInfo } from "../../evm/tunnel";
 import { RevertError } from "../../evm/revertDecoder";
 import type { EvmSender } from "../../evm/sender";
 import { checkDepositTerms } from "./depositRules";
@@ -48,6 +50,17 @@ export class BlockNotReadyError extends Error {
   constructor(height: number, hash: string, why: string) {
     super(`block ${height} (${hash}) not ready: ${why}`);
     this.name = "BlockNotReadyError";
+  }
+}
+
+/**
+ * The deposit is parked: its vault is Paused (transient; the job is retried, and the deposits role re-queues it
+ * once the vault is Live again). Other deposits are confirmed meanwhile.
+ */
+export class DepositParkedError extends Error {
+  constructor(d: PendingDeposit) {
+    super(`deposit ${d.txid}:${d.vout} (block ${d.height}) is parked: vault ${d.vaultId} is paused; will retry`);
+    this.name = "DepositParkedError";
   }
 }
 
@@ -114,6 +127,11 @@ async function confirmBlock(
       continue;
     }
     const bad = checkDepositTerms(vaults.get(d.vaultId) as VaultInfo, BigInt(d.value), d.height);
+    if (bad?.park === true) {
+      await store.park(d);
+      log.warn({ txid: d.txid, vout: d.vout, vaultId: d.vaultId, reason: bad.reason }, "deposit parked");
+      continue;
+    }
     if (bad !== undefined) {
       const reason = `deposit ${d.txid}:${d.vout} (block ${d.height}) can never be minted: ${bad.error}: ${bad.reason}`;
       await store.markFailed(d, reason);
@@ -229,6 +247,12 @@ async function confirmOne(
       await deps.store.done(d);
       return;
     }
+    if (name === "VaultNotAcceptingDeposits" && (await deps.tunnel.vault(d.vaultId)).status === VaultStatus.Paused) {
+      // Paused between the check and the send: kept until the vault is Live again.
+      await deps.store.park(d);
+      log.warn({ txid: d.txid, vout: d.vout, vaultId: d.vaultId }, "deposit parked: its vault was paused");
+      return;
+    }
     const reason = `deposit ${d.txid}:${d.vout} (block ${d.height}) can never be minted: ${err.revert?.text ?? err.message}`;
     await deps.store.markFailed(d, reason);
     deps.metrics.depositsFailed.inc({ reason: name });
@@ -275,6 +299,16 @@ export async function processDepositJob(
         throw new Error(
           `deposit ${data.txid}:${data.vout} is not on the node's best chain now; waiting to find it again`,
         );
+      }
+      if (await store.isParked(mine)) {
+        const vault = await tunnel.vault(mine.vaultId);
+        if (vault.status === VaultStatus.Paused) throw new DepositParkedError(mine);
+        await store.unpark(mine);
+        log.info(
+          { txid: mine.txid, vout: mine.vout, vaultId: mine.vaultId },
+          "vault no longer paused: deposit unparked",
+        );
+        continue;
       }
       const pending = await store.pending(deps.maxBatch * 4);
       const head = pending[0];

@@ -59,23 +59,36 @@ export function isPayout(tx: Transaction): boolean {
   return tx.outs.some((o) => o.script.length === 10 && o.script[0] === 0x6a && o.script[1] === 0x08);
 }
 
-/** Why the vault does not take this deposit now (the contract's error and a reason), or undefined when it does. */
+/**
+ * Why the vault does not take this deposit now (the contract's error and a reason), or undefined when it does.
+ * `park` is true when time can fix it (the vault is Paused, which is resumable): the deposit is kept and retried
+ * once the vault is Live again; otherwise the deposit can never be minted.
+ */
 export function checkDepositTerms(
   vault: VaultInfo,
   value: bigint,
   blockHeight: number,
-): { error: string; reason: string } | undefined {
+): { error: string; reason: string; park: boolean } | undefined {
   const s = vault.status;
+  if (s === VaultStatus.Paused) {
+    return {
+      error: "VaultNotAcceptingDeposits",
+      reason: `vault ${vault.id} is paused (deposit of block ${blockHeight} kept until it is Live again)`,
+      park: true,
+    };
+  }
   if (s !== VaultStatus.Live && (s !== VaultStatus.Closing || blockHeight > vault.depositsUntilHeight)) {
     return {
       error: "VaultNotAcceptingDeposits",
       reason: `vault ${vault.id} does not take this deposit (status ${VaultStatus[s]}, block ${blockHeight})`,
+      park: false,
     };
   }
   if (value < vault.minDeposit) {
     return {
       error: "DepositBelowMinimum",
       reason: `${value} sat is below vault ${vault.id}'s minimum of ${vault.minDeposit} sat`,
+      park: false,
     };
   }
   return undefined;

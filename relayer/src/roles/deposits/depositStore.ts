@@ -3,7 +3,9 @@
  *   <p>:state:deposits:scan      JSON {height, hash}: the last Bitcoin block scanned (display-order hash)
  *   <p>:state:deposits:scanned   hash height -> block hash of recently scanned blocks (to find the fork point of a reorg)
  *   <p>:state:deposits:pending   sorted set (score 0) of order keys: deposits found and not yet minted, in Bitcoin order
- *   <p>:state:deposits:items     hash "<txid>:<vout>" -> JSON PendingDeposit (where the deposit is now)
+ *   <p>:state:deposits:parked    sorted set (score 0) of order keys: deposits to a Paused vault, kept out of the pending
+ *                                order (so they block no one) until the vault is Live again
+ *   <p>:state:deposits:items     hash "<txid>:<vout>" -> JSON PendingDeposit (where the deposit is now; pending or parked)
  *   <p>:state:deposits:failed    hash "<txid>:<vout>" -> reason: deposits found to be never mintable at confirm time
  */
 import type { Redis } from "ioredis";
@@ -61,13 +63,14 @@ export class DepositStore {
     await m.exec();
   }
 
-  /** After a reorg: forgets the pending deposits above `forkHeight` and moves the cursor back to the fork point. */
+  /** After a reorg: forgets the pending and parked deposits above `forkHeight`, moves the cursor back to the fork point. */
   async rewind(forkHeight: number, forkHash: string | null): Promise<PendingDeposit[]> {
-    const pending = await this.pending();
-    const dropped = pending.filter((d) => d.height > forkHeight);
+    const all = [...(await this.pending()), ...(await this.parked())];
+    const dropped = all.filter((d) => d.height > forkHeight);
     const m = this.redis.multi();
     for (const d of dropped) {
       m.zrem(this.k("pending"), d.key);
+      m.zrem(this.k("parked"), d.key);
       m.hdel(this.k("items"), `${d.txid}:${d.vout}`);
     }
     m.set(this.k("scan"), JSON.stringify({ height: forkHeight, hash: forkHash } satisfies ScanCursor));
@@ -77,7 +80,30 @@ export class DepositStore {
 
   /** Pending deposits in Bitcoin order (at most `limit`). */
   async pending(limit = 10_000): Promise<PendingDeposit[]> {
-    const keys = await this.redis.zrange(this.k("pending"), 0, limit - 1);
+    return this.listed("pending", limit);
+  }
+
+  /** Parked deposits (their vault is Paused) in Bitcoin order (at most `limit`). */
+  async parked(limit = 10_000): Promise<PendingDeposit[]> {
+    return this.listed("parked", limit);
+  }
+
+  async isParked(d: PendingDeposit): Promise<boolean> {
+    return (await this.redis.zscore(this.k("parked"), d.key)) !== null;
+  }
+
+  /** Takes a deposit out of the pending order (its vault is Paused), keeping it. */
+  async park(d: PendingDeposit): Promise<void> {
+    await this.redis.multi().zrem(this.k("pending"), d.key).zadd(this.k("parked"), 0, d.key).exec();
+  }
+
+  /** Puts a parked deposit back in the pending order (its vault is no longer Paused). */
+  async unpark(d: PendingDeposit): Promise<void> {
+    await this.redis.multi().zrem(this.k("parked"), d.key).zadd(this.k("pending"), 0, d.key).exec();
+  }
+
+  private async listed(set: "pending" | "parked", limit: number): Promise<PendingDeposit[]> {
+    const keys = await this.redis.zrange(this.k(set), 0, limit - 1);
     if (keys.length === 0) return [];
     const ids = keys.map((key) => {
       const [, , vout, txid] = key.split(":");
@@ -87,7 +113,7 @@ export class DepositStore {
     const out: PendingDeposit[] = [];
     raws.forEach((raw, i) => {
       if (raw !== null) out.push(JSON.parse(raw) as PendingDeposit);
-      else void this.redis.zrem(this.k("pending"), keys[i]);
+      else void this.redis.zrem(this.k(set), keys[i]);
     });
     return out;
   }
@@ -103,7 +129,12 @@ export class DepositStore {
 
   /** The deposit is minted (or will never be): no longer pending. */
   async done(d: PendingDeposit): Promise<void> {
-    await this.redis.multi().zrem(this.k("pending"), d.key).hdel(this.k("items"), `${d.txid}:${d.vout}`).exec();
+    await this.redis
+      .multi()
+      .zrem(this.k("pending"), d.key)
+      .zrem(this.k("parked"), d.key)
+      .hdel(this.k("items"), `${d.txid}:${d.vout}`)
+      .exec();
   }
 
   async markFailed(d: PendingDeposit, reason: string): Promise<void> {
@@ -111,6 +142,7 @@ export class DepositStore {
       .multi()
       .hset(this.k("failed"), `${d.txid}:${d.vout}`, reason)
       .zrem(this.k("pending"), d.key)
+      .zrem(this.k("parked"), d.key)
       .hdel(this.k("items"), `${d.txid}:${d.vout}`)
       .exec();
   }

@@ -5,7 +5,7 @@ import type { BitcoinRpcClient } from "../../bitcoin/rpcClient";
 import { LockBusyError, withLock } from "../../core/lock";
 import { Poller } from "../../core/poller";
 import type { QueueCore } from "../../core/queues";
-import type { TunnelClient } from "../../evm/tunnel";
+import { VaultStatus, type TunnelClient } from "../../evm/tunnel";
 import { blockReadiness, processDepositJob, type ConfirmDeps, type DepositJobResult } from "./depositConfirmer";
 import { depositJobId } from "./depositRules";
 import { scanDeposits, type DepositJobData, type ScanResult } from "./depositScanner";
@@ -113,6 +113,7 @@ export class DepositsRole {
   private async enqueueReady(): Promise<void> {
     const queue = this.queueOrThrow();
     const { node, tunnel, metrics, log } = this.o;
+    await this.unparkResumed();
     const pending = await this.store.pending();
     const tip = await node.getBlockCount();
     metrics.depositsPending.set(pending.length);
@@ -156,6 +157,17 @@ export class DepositsRole {
         }
         this.enqueued.add(jobId);
       }
+    }
+  }
+
+  /** Puts parked deposits whose vault is no longer Paused back in the pending order (their jobs run again). */
+  private async unparkResumed(): Promise<void> {
+    const status = new Map<number, VaultStatus>();
+    for (const d of await this.store.parked()) {
+      if (!status.has(d.vaultId)) status.set(d.vaultId, (await this.o.tunnel.vault(d.vaultId)).status);
+      if (status.get(d.vaultId) === VaultStatus.Paused) continue;
+      await this.store.unpark(d);
+      this.o.log.info({ txid: d.txid, vout: d.vout, vaultId: d.vaultId }, "vault no longer paused: deposit unparked");
     }
   }
 
