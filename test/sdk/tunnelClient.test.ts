@@ -3,6 +3,7 @@ import { Transaction } from "bitcoinjs-lib";
 import { ethers } from "hardhat";
 import type { Signer } from "ethers";
 import { displayToInternal } from "../../relayer/src/bitcoin/byteOrder";
+import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { buildSignedTx, keyOutput, randomKey } from "../../relayer/src/bitcoin/txBuilder";
 import {
   AddressError,
@@ -10,6 +11,7 @@ import {
   TrackTimeoutError,
   TunnelClient,
   addressToScriptHex,
+  btcNumberToSats,
   formatBtc,
   parseAmount,
   type DepositStatus,
@@ -229,6 +231,32 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
     expect(final.finalizeTxHash).to.match(/^0x[0-9a-f]{64}$/);
     const utxos = await stack.rpc.listUnspent(1, 9_999_999, [to]);
     expect(utxos.map((u) => u.txid)).to.include(payoutTxid);
+  });
+
+  it("signs the node-wallet deposit for what the funding output holds, not for what was asked of the wallet", async () => {
+    // A wallet that pays 1,234 sat more than it is asked (rounding up, say): the real node, a real funding output.
+    class GenerousWallet extends BitcoinRpcClient {
+      override sendToAddress(address: string, btc: number): Promise<string> {
+        return super.sendToAddress(address, Number(((Math.round(btc * 1e8) + 1_234) / 1e8).toFixed(8)));
+      }
+    }
+    const generous = new TunnelClient({
+      provider: ethers.provider,
+      bitcoin: new GenerousWallet({ url: stack.node.url }),
+      tunnel: await stack.tunnel.getAddress(),
+      network: "regtest",
+      fromBlock: stack.deployBlock,
+    });
+    const amount = 300_000n;
+    const sent = await generous.sendDepositFromNodeWallet({ amountSats: amount, recipient: await user.getAddress() });
+    const funding = await stack.rpc.getRawTransaction(sent.fundingTxid, true);
+    const tx = Transaction.fromHex(sent.hex);
+    const spent = funding.vout[tx.ins[0].index];
+    const outs = tx.outs.reduce((sum, o) => sum + o.value, 0n);
+    // Everything the funding output held is accounted for: outputs + fee. The node accepted the signature.
+    expect(outs + sent.fee).to.equal(btcNumberToSats(spent.value));
+    expect(tx.outs[0].value).to.equal(amount);
+    expect((await stack.rpc.getRawMempool()).includes(sent.txid)).to.equal(true);
   });
 
   it("reports a withdrawal that was not paid by its deadline and was challenged", async () => {

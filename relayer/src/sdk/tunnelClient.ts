@@ -31,7 +31,7 @@ import {
   scriptHexToAddress,
   type BitcoinNetworkName,
 } from "./addresses";
-import { formatBtc, satsToBtcNumber } from "./amounts";
+import { btcNumberToSats, formatBtc, satsToBtcNumber } from "./amounts";
 import {
   buildDepositTx,
   checkRecipient,
@@ -457,8 +457,9 @@ export class TunnelClient {
    * Deposits from the Bitcoin node's wallet (any bitcoind with a wallet, or the embedded node): the wallet pays
    * amount + network fee to a one-time key (`sendtoaddress`), which signs the deposit spending that output, so
    * the wallet never needs to create an OP_RETURN itself. Both transactions are broadcast; the deposit spends the
-   * unconfirmed funding output. If the second broadcast fails the error carries the one-time key (WIF) and the
-   * funding outpoint, so the coins can be recovered.
+   * unconfirmed funding output, signed for the value the funding output actually has. If building or broadcasting
+   * the deposit fails the error carries the one-time key (WIF) and the funding outpoint, so the coins can be
+   * recovered.
    */
   async sendDepositFromNodeWallet(opts: {
     amountSats: bigint;
@@ -480,20 +481,24 @@ export class TunnelClient {
     const funding = await this.bitcoin.getRawTransaction(fundingTxid, true);
     const out = funding.vout.find((o) => o.scriptPubKey.hex === relayScript);
     if (out === undefined) throw new Error(`funding transaction ${fundingTxid} does not pay ${pay.address}`);
-    const built = buildDepositTx({
-      inputs: [{ txid: fundingTxid, vout: out.n, value: fund, script: relayScript, key }],
-      custodyScript: ins.custodyScript,
-      amountSats: opts.amountSats,
-      recipient: ins.recipient,
-      feeRate,
-      changeScript: relayScript,
-    });
+    // Sign for what the wallet actually paid (a segwit signature commits to the spent value), not for the plan.
+    const value = btcNumberToSats(out.value);
+    let built: BuiltDeposit;
     try {
+      built = buildDepositTx({
+        inputs: [{ txid: fundingTxid, vout: out.n, value, script: relayScript, key }],
+        custodyScript: ins.custodyScript,
+        amountSats: opts.amountSats,
+        recipient: ins.recipient,
+        feeRate,
+        changeScript: relayScript,
+      });
       await this.bitcoin.sendRawTransaction(built.hex);
     } catch (err) {
       throw new Error(
-        `deposit broadcast failed (${err instanceof Error ? err.message : String(err)}); the funds are at ` +
-          `${fundingTxid}:${out.n} (${formatBtc(fund)} BTC), spendable with the one-time key ${key.toWIF()}`,
+        `deposit failed (${err instanceof Error ? err.message : String(err)}); the funds are at ` +
+          `${fundingTxid}:${out.n} (${formatBtc(value)} BTC, ${fund} sat asked of the wallet), spendable with the ` +
+          `one-time key ${key.toWIF()}`,
       );
     }
     return { ...built, fundingTxid, vaultId: ins.vaultId, recipient: ins.recipient, amountSats: opts.amountSats };
