@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +13,39 @@ async function freePortThatIsClosed(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
+}
+
+/**
+ * A tiny JSON-RPC server on `port` (0: any free one) that records the method of every request it
+ * receives and answers `<method>-<n>` after `delayMs(n)` (n counts requests from 1).
+ */
+async function recordingServer(
+  port: number,
+  delayMs: (n: number) => number,
+): Promise<{ port: number; seen: string[]; close: () => Promise<void> }> {
+  const seen: string[] = [];
+  const srv = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      const msg = JSON.parse(body) as { id: number; method: string };
+      seen.push(msg.method);
+      const n = seen.length;
+      setTimeout(() => {
+        if (!res.destroyed) res.end(JSON.stringify({ result: `${msg.method}-${n}`, error: null, id: msg.id }));
+      }, delayMs(n));
+    });
+  });
+  await new Promise<void>((r) => srv.listen(port, "127.0.0.1", () => r()));
+  return {
+    port: (srv.address() as { port: number }).port,
+    seen,
+    close: () =>
+      new Promise<void>((r) => {
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
+  };
 }
 
 describe("bitcoind JSON-RPC client against the embedded node (real HTTP)", () => {
@@ -139,6 +173,38 @@ describe("bitcoind JSON-RPC client against the embedded node (real HTTP)", () =>
     } finally {
       await n.running.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("does not repeat sendtoaddress after a timeout (the node may have run it); a read is retried", async () => {
+    const srv = await recordingServer(0, (n) => (n === 1 || n === 2 ? 500 : 0));
+    try {
+      const c = new BitcoinRpcClient({ url: `http://u:p@127.0.0.1:${srv.port}`, timeoutMs: 200, retryDelayMs: 10 });
+      const err = await c.sendToAddress("bcrt1qexample", 1).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(BitcoinTransportError);
+      expect(err).to.include({ attempts: 1, method: "sendtoaddress" });
+      expect((err as Error).message).to.match(/timed out after 200 ms.*not retried/);
+      await new Promise((r) => setTimeout(r, 600)); // time for a (wrong) retry to arrive
+      expect(srv.seen).to.deep.equal(["sendtoaddress"]);
+      // The same timeout on an idempotent call is retried (request 2 is slow too, request 3 answers).
+      expect(await c.getBlockCount()).to.equal("getblockcount-3");
+      expect(srv.seen).to.deep.equal(["sendtoaddress", "getblockcount", "getblockcount"]);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it("retries sendtoaddress when the connection was refused (nothing reached the node)", async () => {
+    const port = await freePortThatIsClosed();
+    const c = new BitcoinRpcClient({ url: `http://u:p@127.0.0.1:${port}`, retries: 3, retryDelayMs: 150 });
+    const pending = c.sendToAddress("bcrt1qexample", 1);
+    await new Promise((r) => setTimeout(r, 50)); // the first attempt is refused; the node comes up before the retry
+    const srv = await recordingServer(port, () => 0);
+    try {
+      expect(await pending).to.equal("sendtoaddress-1");
+      expect(srv.seen).to.deep.equal(["sendtoaddress"]);
+    } finally {
+      await srv.close();
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A typed bitcoind JSON-RPC client: HTTP basic auth (credentials in the URL, or Bitcoin Core's cookie
  * file), JSON-RPC errors as BitcoinRpcError with bitcoind's codes, timeouts and bounded retries with
- * backoff for transport failures only, and batching. Hashes and txids are display-order hex here, as
+ * backoff for transport failures only (for methods that must not run twice, such as sendtoaddress or
+ * generatetoaddress, only when the connection was refused, i.e. nothing reached the node), and batching. Hashes and txids are display-order hex here, as
  * bitcoind shows them; convert with byteOrder.ts before they reach a contract.
  */
 import { readFileSync } from "node:fs";
@@ -35,7 +36,10 @@ export interface BitcoinRpcOptions {
   cookieFile?: string;
   /** Per-request timeout, default 30000 ms. */
   timeoutMs?: number;
-  /** Retries after a transport failure (not after a JSON-RPC error or HTTP 401), default 3, exponential backoff. */
+  /**
+   * Retries after a transport failure (not after a JSON-RPC error or HTTP 401), default 3, exponential
+   * backoff. Methods in NON_REPEATABLE_METHODS are retried only after a refused connection.
+   */
   retries?: number;
   /** First backoff delay, default 200 ms (doubles each retry, capped at 5 s). */
   retryDelayMs?: number;
@@ -69,21 +73,47 @@ export class BitcoinTransportError extends Error {
   }
 }
 
+/**
+ * Methods whose effect must not happen twice: after a timeout or a dropped connection the node may have
+ * run them already, so they are retried only when the connection was refused (nothing was sent).
+ * submitblock is here too: a repeat of a block that was accepted answers "duplicate", not null.
+ */
+export const NON_REPEATABLE_METHODS: ReadonlySet<string> = new Set([
+  "sendtoaddress",
+  "sendmany",
+  "generatetoaddress",
+  "generatetodescriptor",
+  "generateblock",
+  "submitblock",
+  "getnewaddress",
+  "getrawchangeaddress",
+  "stop",
+]);
+
 interface RpcReply {
   result?: unknown;
   error?: { code: number; message: string } | null;
   id?: unknown;
 }
 
-/** The error of an HTTP exchange, and whether retrying makes sense. */
+/**
+ * The error of an HTTP exchange, whether retrying makes sense, and whether the request certainly did
+ * not reach the node (connection refused), which makes even a non-repeatable method safe to retry.
+ */
 class HttpFailure extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
     readonly status?: number,
+    readonly notSent = false,
   ) {
     super(message);
   }
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -147,7 +177,11 @@ export class BitcoinRpcClient {
     return "Basic " + Buffer.from(`${creds.user}:${creds.password}`).toString("base64");
   }
 
-  private post(body: string): Promise<{ status: number; text: string }> {
+  /**
+   * One HTTP POST. `fresh` uses a new connection instead of a kept-alive one, so that a failure other
+   * than a refused connection cannot be a stale pooled socket (for non-repeatable methods).
+   */
+  private post(body: string, fresh: boolean): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = {
         "Content-Type": "application/json",
@@ -156,26 +190,36 @@ export class BitcoinRpcClient {
       const auth = this.authHeader();
       if (auth !== undefined) headers.Authorization = auth;
       const mod = this.endpoint.protocol === "https:" ? https : http;
-      const req = mod.request(this.endpoint, { method: "POST", headers, agent: this.agent }, (res) => {
+      const agent = fresh ? false : this.agent;
+      const req = mod.request(this.endpoint, { method: "POST", headers, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
         res.on("error", (err) => reject(new HttpFailure(err.message, true)));
       });
       req.setTimeout(this.timeoutMs, () => req.destroy(new HttpFailure(`timed out after ${this.timeoutMs} ms`, true)));
-      req.on("error", (err) => reject(err instanceof HttpFailure ? err : new HttpFailure(err.message, true)));
+      req.on("error", (err) =>
+        reject(
+          err instanceof HttpFailure
+            ? err
+            : new HttpFailure(err.message, true, undefined, errorCode(err) === "ECONNREFUSED"),
+        ),
+      );
       req.end(body);
     });
   }
 
-  /** One HTTP exchange with retries on transport failures; returns the parsed JSON body. */
-  private async exchange(method: string, payload: unknown): Promise<unknown> {
+  /**
+   * One HTTP exchange with retries on transport failures; returns the parsed JSON body. When not
+   * `repeatable`, a failure is retried only if the request certainly did not reach the node.
+   */
+  private async exchange(method: string, payload: unknown, repeatable: boolean): Promise<unknown> {
     const body = JSON.stringify(payload);
     let attempt = 0;
     for (;;) {
       attempt++;
       try {
-        const { status, text } = await this.post(body);
+        const { status, text } = await this.post(body, !repeatable);
         if (status === 401)
           throw new HttpFailure(
             `authentication failed (HTTP 401): check the RPC user and password or the cookie file`,
@@ -196,10 +240,12 @@ export class BitcoinRpcClient {
       } catch (err) {
         const f =
           err instanceof HttpFailure ? err : new HttpFailure(err instanceof Error ? err.message : String(err), false);
-        if (!f.retryable || attempt > this.retries)
+        const mayRepeat = repeatable || f.notSent;
+        if (!f.retryable || !mayRepeat || attempt > this.retries)
           throw new BitcoinTransportError(
             `bitcoind ${method} at ${this.displayUrl}: ${f.message}` +
-              (attempt > 1 ? ` (after ${attempt} attempts)` : ""),
+              (attempt > 1 ? ` (after ${attempt} attempts)` : "") +
+              (f.retryable && !mayRepeat ? " (not retried: the node may have run it already)" : ""),
             method,
             attempt,
             f.status,
@@ -220,7 +266,11 @@ export class BitcoinRpcClient {
   /** Calls one method. */
   async call<T>(method: string, params: unknown[] = []): Promise<T> {
     const id = this.nextId++;
-    const reply = await this.exchange(method, { jsonrpc: "1.0", id, method, params });
+    const reply = await this.exchange(
+      method,
+      { jsonrpc: "1.0", id, method, params },
+      !NON_REPEATABLE_METHODS.has(method),
+    );
     return this.unwrap<T>(method, reply);
   }
 
@@ -231,7 +281,11 @@ export class BitcoinRpcClient {
     this.nextId += calls.length;
     const payload = calls.map((c, i) => ({ jsonrpc: "1.0", id: first + i, method: c.method, params: c.params ?? [] }));
     const label = `batch(${calls.length}: ${calls[0].method}${calls.length > 1 ? ", ..." : ""})`;
-    const reply = await this.exchange(label, payload);
+    const reply = await this.exchange(
+      label,
+      payload,
+      calls.every((c) => !NON_REPEATABLE_METHODS.has(c.method)),
+    );
     if (!Array.isArray(reply)) return [this.unwrap<T>(label, reply)];
     const byId = new Map<unknown, unknown>();
     for (const r of reply as RpcReply[]) byId.set(r?.id, r);
