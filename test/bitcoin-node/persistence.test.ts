@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { appendFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BlockStore } from "../../relayer/src/bitcoin/node/blockStore";
@@ -28,6 +28,9 @@ describe("embedded regtest node: persistence with a datadir", () => {
     const balance = await first.rpc.getBalance();
     const header = await first.rpc.getBlockHeaderHex(best);
     await first.running.close();
+    // The wallet file is replaced whole (written aside, then renamed) and stays private.
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
+    expect(statSync(path.join(dir, "wallet.json")).mode & 0o777).to.equal(0o600);
 
     const second = await startTestNode({ datadir: dir }, 0);
     try {

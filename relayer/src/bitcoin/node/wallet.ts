@@ -3,7 +3,7 @@
  * P2TR), its unspent outputs and balance read from the UTXO set and the mempool, and sendtoaddress
  * with largest-first coin selection and change. Keys persist in DATADIR/wallet.json when a datadir is set.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { Transaction } from "bitcoinjs-lib";
 import type { UnspentOutput } from "../rpcTypes";
 import {
@@ -79,7 +79,10 @@ export class Wallet {
       label: k.label,
       change: k.change,
     }));
-    writeFileSync(this.file, JSON.stringify({ keys }, null, 1), { mode: 0o600 });
+    // Write a temporary file and rename it over the old one, so a crash mid-write never leaves a torn wallet.
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ keys }, null, 1), { mode: 0o600 });
+    renameSync(tmp, this.file);
   }
 
   newAddress(label = "", addressType: string = "bech32", change = false): string {
