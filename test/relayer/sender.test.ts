@@ -213,4 +213,67 @@ describe("relayer EVM sender", function () {
     }
     expect((await lc.bestBlock()).height).to.equal(8);
   });
+
+  /** Header 8 of the chain the tests above stored (deterministic), and the journal key of a prefix. */
+  const h8 = (): string => {
+    const chain = mineRegtestHeaders(REGTEST_GENESIS_HEADER, 3, 1);
+    const h5 = mineRegtestHeaders(mineRegtestHeaders(chain[2], 1, 1)[0], 1, 1)[0];
+    return mineRegtestHeaders(mineRegtestHeaders(h5, 2, 1)[1], 1, 1)[0];
+  };
+  const journalKey = (prefix: string) => `${prefix}:sender:${wallet.address.toLowerCase()}:inflight`;
+
+  it("forgets a broadcast the node refused, so the next send is not wedged behind it", async () => {
+    expect("0x" + headerHash(h8())).to.equal((await lc.bestBlock()).hash);
+    const prefix = `hf-test:${randomBytes(6).toString("hex")}`;
+    const nonce = await provider.getTransactionCount(wallet.address);
+    const next = mineRegtestHeaders(h8(), 1, 1);
+    // A fee cap of 1 wei is below the base fee: the node answers with a JSON-RPC error.
+    const refused = await rejection(
+      sender({ prefix, maxFeeGwei: 1e-9 }).send({ key: "h9", role: "test", prepare: async () => submit(next) }),
+    );
+    expect(refused).to.not.be.instanceOf(StuckTransactionError);
+    expect(await redis.get(journalKey(prefix))).to.equal(null);
+    const res = await sender({ prefix, receiptTimeoutMs: 2_000, maxReplacements: 0 }).send({
+      key: "h9",
+      role: "test",
+      prepare: async () => submit(next),
+    });
+    expect(res.status).to.equal("mined");
+    expect(await provider.getTransactionCount(wallet.address)).to.equal(nonce + 1);
+    expect((await lc.bestBlock()).height).to.equal(9);
+  });
+
+  it("drops a journalled transaction the node never had (nonce unused) instead of re-sending its calldata", async () => {
+    const h9 = mineRegtestHeaders(h8(), 1, 1)[0];
+    expect("0x" + headerHash(h9)).to.equal((await lc.bestBlock()).hash);
+    const prefix = `hf-test:${randomBytes(6).toString("hex")}`;
+    const nonce = await provider.getTransactionCount(wallet.address);
+    // Journalled, then the process died before the broadcast reached the node.
+    const stale = submit(["1234"]);
+    await redis.set(
+      journalKey(prefix),
+      JSON.stringify({
+        key: "old",
+        role: "test",
+        nonce,
+        to: stale.to,
+        data: stale.data,
+        gasLimit: "200000",
+        maxFeePerGas: "2000000000",
+        maxPriorityFeePerGas: "1000000000",
+        hashes: ["0x" + "ab".repeat(32)],
+      }),
+    );
+    const next = mineRegtestHeaders(h9, 1, 1);
+    const res = await sender({ prefix, receiptTimeoutMs: 300, maxReplacements: 1 }).send({
+      key: "h10",
+      role: "test",
+      prepare: async () => submit(next),
+    });
+    expect(res.status).to.equal("mined");
+    expect(await provider.getTransactionCount(wallet.address)).to.equal(nonce + 1);
+    if (res.status === "mined") expect((await provider.getTransaction(res.hash))?.data).to.equal(submit(next).data);
+    expect((await lc.bestBlock()).height).to.equal(10);
+    expect(await redis.get(journalKey(prefix))).to.equal(null);
+  });
 });

@@ -95,6 +95,15 @@ export class FeeCapReachedError extends StuckTransactionError {
   }
 }
 
+/** True when the error is the node's JSON-RPC error answer (ethers keeps it in `error` or `info.error`). */
+function rpcAnswered(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { error?: unknown; info?: { error?: unknown } };
+  return [e.error, e.info?.error].some(
+    (x) => typeof x === "object" && x !== null && typeof (x as { code?: unknown }).code === "number",
+  );
+}
+
 function bump(value: bigint, percent: number): bigint {
   return (value * BigInt(100 + percent) + 99n) / 100n;
 }
@@ -187,7 +196,16 @@ export class EvmSender {
       await this.o.provider.broadcastTransaction(raw);
     } catch (err) {
       const msg = errorMessage(err).toLowerCase();
-      if (!msg.includes("already known") && !msg.includes("known transaction")) throw err;
+      if (msg.includes("already known") || msg.includes("known transaction")) return hash;
+      if (rpcAnswered(err)) {
+        // The node answered and refused it: this signed transaction is nowhere, so it must not stay journalled
+        // (a later send would wait for it, then re-broadcast its calldata). A transport error or timeout leaves it
+        // journalled: it may have reached the node.
+        tx.hashes.pop();
+        if (tx.hashes.length === 0) await this.o.redis.del(this.journalKey);
+        else await this.o.redis.set(this.journalKey, JSON.stringify(tx));
+      }
+      throw err;
     }
     return hash;
   }
@@ -225,7 +243,20 @@ export class EvmSender {
     const raw = await this.o.redis.get(this.journalKey);
     if (raw === null) return;
     const tx = JSON.parse(raw) as InflightTx;
-    this.o.log.warn({ key: tx.key, nonce: tx.nonce, hashes: tx.hashes }, "finishing a journalled transaction first");
+    const { provider, log } = this.o;
+    let known = false;
+    for (const h of tx.hashes) if ((await provider.getTransaction(h)) !== null) known = true;
+    if (!known && (await provider.getTransactionCount(this.address, "latest")) <= tx.nonce) {
+      // None of its broadcasts reached the node and its nonce is free: there is nothing to finish, and re-sending
+      // its (possibly stale) calldata would be wrong. The job that journalled it re-prepares its own call.
+      await this.o.redis.del(this.journalKey);
+      log.warn(
+        { key: tx.key, nonce: tx.nonce, hashes: tx.hashes },
+        "dropped a journalled transaction the node never had",
+      );
+      return;
+    }
+    log.warn({ key: tx.key, nonce: tx.nonce, hashes: tx.hashes }, "finishing a journalled transaction first");
     try {
       await this.awaitMined(tx);
     } catch (err) {
