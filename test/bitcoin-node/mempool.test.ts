@@ -171,4 +171,21 @@ describe("embedded regtest node: mempool validation", () => {
     const poor = await rejection(t.rpc.sendToAddress(addr, 1_000_000));
     expect(poor).to.include({ code: -6, rpcMessage: "Insufficient funds" });
   });
+
+  it("sendtoaddress takes any 8-decimal amount, also above 8,192 BTC (9357.99756019), and rejects finer ones", async () => {
+    const amount = 9357.99756019;
+    while ((await t.rpc.getBalance()) < amount + 1) await t.rpc.generateToAddress(25, t.minerAddress);
+    const addr = await t.rpc.getNewAddress();
+    const txid = await t.rpc.sendToAddress(addr, amount);
+    const tx = Transaction.fromHex(await t.rpc.getRawTransaction(txid, false));
+    expect(tx.outs.some((o) => o.value === 935_799_756_019n)).to.equal(true);
+    expect(
+      await t.rpc.getTxOut(
+        txid,
+        tx.outs.findIndex((o) => o.value === 935_799_756_019n),
+      ),
+    ).to.include({ value: amount });
+    for (const bad of [1e-9, 0.123456789, 9357.997560191])
+      expect(await rejection(t.rpc.sendToAddress(addr, bad))).to.include({ code: -3, rpcMessage: "Invalid amount" });
+  });
 });

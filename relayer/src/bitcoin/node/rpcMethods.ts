@@ -133,7 +133,14 @@ export class Args {
     this.required(i);
     const v = this.raw(i);
     if (typeof v !== "number" && typeof v !== "string") this.typeError(i, "number");
-    const s = typeof v === "number" ? v.toFixed(12) : v;
+    // A number must be exactly the double nearest to an 8-decimal amount: its 8-decimal rendering reads
+    // back as the same number (finer amounts such as 1e-9 do not). Extra digits (toFixed(12)) would show
+    // binary noise on large amounts, e.g. 9357.99756019 as 9357.997560190001.
+    let s: string;
+    if (typeof v === "number") {
+      s = v.toFixed(8);
+      if (!Number.isFinite(v) || Number(s) !== v) throw new RpcMethodError(RpcCode.TYPE_ERROR, "Invalid amount");
+    } else s = v;
     const m = /^(\d+)(?:\.(\d+))?$/.exec(s);
     if (m === null) throw new RpcMethodError(RpcCode.TYPE_ERROR, "Invalid amount");
     const frac = (m[2] ?? "").replace(/0+$/, "");
