@@ -332,8 +332,8 @@ contract BitcoinTunnel is AccessControl {
     error UnexpectedPayoutOutput(uint64 id, uint256 outputIndex);
     /// @notice The withdrawal's deadline has not passed.
     error DeadlineNotPassed(uint64 id, uint64 deadline, uint256 timestamp);
-    /// @notice The vault still has custody or pending withdrawals.
-    error VaultNotEmpty(uint32 vaultId, uint64 custody, uint64 pending);
+    /// @notice The vault still has pending withdrawals (`pending` sats).
+    error WithdrawalsPending(uint32 vaultId, uint64 pending);
 
     // ------------------------------------------------------------------------------------------------------------
     // Construction and governance
@@ -495,19 +495,21 @@ contract BitcoinTunnel is AccessControl {
         emit BondAdded(vaultId, msg.sender, amount, bond);
     }
 
-    /// @notice Returns the whole bond of a Closing vault with no custody and no pending withdrawals.
-    ///         Vault operator only.
+    /// @notice Returns the whole bond of a Closing vault with no pending withdrawals (the bond covers pending
+    ///         withdrawals only; custody left, such as a dust remainder or the bond's own hemiBTC, does not hold it).
+    ///         Without bond the vault takes no new withdrawals. Vault operator only.
     /// @param vaultId The vault.
     /// @param to Receives the hemiBTC.
     function withdrawBond(uint32 vaultId, address to) external {
         Vault storage v = _operated(vaultId);
         if (to == address(0)) revert ZeroAddress();
         if (v.status != VaultStatus.Closing) revert BadVaultStatus(vaultId, v.status);
-        if (v.custody != 0 || v.pending != 0) revert VaultNotEmpty(vaultId, v.custody, v.pending);
+        uint64 pending = v.pending;
+        if (pending != 0) revert WithdrawalsPending(vaultId, pending);
         uint64 amount = v.bond;
         if (amount == 0) revert ZeroAmount();
         v.bond = 0;
-        token.transfer(to, amount);
+        _pay(to, amount);
         emit BondWithdrawn(vaultId, to, amount);
     }
 
@@ -520,7 +522,7 @@ contract BitcoinTunnel is AccessControl {
         uint64 amount = v.accruedFees;
         if (amount == 0) revert ZeroAmount();
         v.accruedFees = 0;
-        token.mint(to, amount);
+        _mint(to, amount);
         emit FeesClaimed(vaultId, to, amount);
     }
 
@@ -676,7 +678,7 @@ contract BitcoinTunnel is AccessControl {
             emit VaultStatusChanged(vaultId, VaultStatus.Slashed);
         }
         address requester = w.requester;
-        token.transfer(requester, sats);
+        _pay(requester, sats);
         emit WithdrawalChallenged(id, vaultId, requester, sats);
     }
 
@@ -761,6 +763,16 @@ contract BitcoinTunnel is AccessControl {
         v.withdrawalFlatFee = t.withdrawalFlatFee;
         v.minDeposit = t.minDeposit;
         emit VaultTermsSet(vaultId, t);
+    }
+
+    /// @dev Sends hemiBTC held by the tunnel (bonds). `_pay` and `_mint` keep one copy of each external call's code.
+    function _pay(address to, uint64 amount) private {
+        token.transfer(to, amount);
+    }
+
+    /// @dev Mints hemiBTC (deposits, fees).
+    function _mint(address to, uint64 amount) private {
+        token.mint(to, amount);
     }
 
     function _fee(uint64 sats, uint16 bps, uint64 flat) private pure returns (uint64) {
@@ -885,7 +897,7 @@ contract BitcoinTunnel is AccessControl {
             v.accruedFees += fee;
             minted = value - fee;
         }
-        if (minted != 0) token.mint(d.recipient, minted);
+        if (minted != 0) _mint(d.recipient, minted);
         emit DepositConfirmed(d.txid, vout, d.recipient, value, minted, sequence);
     }
 

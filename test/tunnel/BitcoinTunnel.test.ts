@@ -676,7 +676,7 @@ describe("BitcoinTunnel", function () {
       await expectBacked([1, 2]);
     });
 
-    it("the operator claims accrued fees, and gets the bond back once the closed vault is empty", async function () {
+    it("the operator claims accrued fees, and gets the bond back once the closed vault has no pending withdrawal", async function () {
       const accrued = (await tunnel.vault(1)).accruedFees;
       await expect(tunnel.connect(stranger).claimFees(1, stranger.address))
         .to.be.revertedWithCustomError(tunnel, "NotVaultOperator")
@@ -693,31 +693,55 @@ describe("BitcoinTunnel", function () {
         .to.be.revertedWithCustomError(tunnel, "BadVaultStatus")
         .withArgs(1, VaultStatus.Live);
       await tunnel.connect(operator).closeVault(1);
-      const v = await tunnel.vault(1);
+      // A closing vault still serves withdrawals; while one is pending the bond stays.
+      const sats = 100_000n;
+      const id = await request(sats);
       await expect(tunnel.connect(operator).withdrawBond(1, operator.address))
-        .to.be.revertedWithCustomError(tunnel, "VaultNotEmpty")
-        .withArgs(1, v.custody, 0);
+        .to.be.revertedWithCustomError(tunnel, "WithdrawalsPending")
+        .withArgs(1, sats);
+      const payout = payoutTx(id, sats - withdrawalFee(sats));
+      const block = await btc.mineConfirmed([payout]);
+      await tunnel.finalizeWithdrawal(id, btc.proof(block, payout));
+      // Custody remains (the user's hemiBTC and the bond's own hemiBTC are backed by it), but nothing is pending.
+      expect((await tunnel.vault(1)).custody).to.be.greaterThan(0n);
+      const before = await token.balanceOf(operator.address);
+      await expect(tunnel.connect(operator).withdrawBond(1, operator.address))
+        .to.emit(tunnel, "BondWithdrawn")
+        .withArgs(1, operator.address, BOND);
+      expect(await token.balanceOf(operator.address)).to.equal(before + BOND);
+      expect((await tunnel.vault(1)).bond).to.equal(0n);
+      expect(await tunnel.selectVault(1_000n)).to.deep.equal([false, 0n]);
+      await expect(tunnel.connect(operator).withdrawBond(1, operator.address)).to.be.revertedWithCustomError(
+        tunnel,
+        "ZeroAmount",
+      );
+      await expectBacked();
+    });
 
-      // A fee-free vault 2: bonded, one deposit, closed, emptied by a proven withdrawal; then the bond comes back.
+    it("a closed vault left with a dust remainder of custody still returns its bond", async function () {
       const zero = { depositFeeBps: 0, depositFlatFee: 0n, withdrawalFeeBps: 0, withdrawalFlatFee: 0n, minDeposit: 1n };
       const custody2 = randomP2wpkh();
       await tunnel.connect(operator).createVault(custody2, zero);
       const bond2 = 60_000n;
-      await token.connect(operator).approve(await tunnel.getAddress(), bond2);
-      await tunnel.connect(operator).addBond(2, bond2);
+      // Anyone may bond a vault; here the user does.
+      await token.connect(user).approve(await tunnel.getAddress(), bond2);
+      await tunnel.connect(user).addBond(2, bond2);
       await deposit(depositTx(custody2, 50_000n, user.address));
       await tunnel.connect(operator).closeVault(2);
-      await tunnel.connect(user).requestWithdrawalFrom(2, userScript, 50_000n);
+      await tunnel.connect(user).requestWithdrawalFrom(2, userScript, 49_800n);
       const id = await tunnel.withdrawalCount();
-      const outputs = [
-        { script: userScript, value: 50_000n },
+      const payout = signedTx([
+        { script: userScript, value: 49_800n },
         { script: withdrawalIdScript(id), value: 0n },
         { script: custody2, value: 3_000n },
-      ];
-      const payout = signedTx(outputs);
+      ]);
       const block = await btc.mineConfirmed([payout]);
       await tunnel.finalizeWithdrawal(id, btc.proof(block, payout));
-      expect((await tunnel.vault(2)).custody).to.equal(0n);
+      // 200 sats stay in custody: under the dust limit, no withdrawal can ever take them out.
+      expect((await tunnel.vault(2)).custody).to.equal(200n);
+      await expect(tunnel.connect(user).requestWithdrawalFrom(2, userScript, 200n))
+        .to.be.revertedWithCustomError(tunnel, "WithdrawalTooSmall")
+        .withArgs(200n, 0n, 546n);
       const before = await token.balanceOf(operator.address);
       await expect(tunnel.connect(operator).withdrawBond(2, operator.address))
         .to.emit(tunnel, "BondWithdrawn")
