@@ -207,4 +207,38 @@ describe("bitcoind JSON-RPC client against the embedded node (real HTTP)", () =>
       await srv.close();
     }
   });
+
+  it("rejects a batch reply that is not an array of one entry per call", async () => {
+    let body = "";
+    const srv = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.end(body));
+    });
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+    try {
+      const c = new BitcoinRpcClient({
+        url: `http://u:p@127.0.0.1:${(srv.address() as { port: number }).port}`,
+        retries: 0,
+      });
+      const calls = [
+        { method: "getblockhash", params: [0] },
+        { method: "getblockhash", params: [1] },
+      ];
+      body = JSON.stringify({ result: "00".repeat(32), error: null, id: 1 }); // one object for two calls
+      let err = await c.batch<string>(calls).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(BitcoinTransportError);
+      expect((err as Error).message).to.match(/not an array/);
+      body = JSON.stringify([{ result: "00".repeat(32), error: null, id: 3 }]); // one entry for two calls
+      err = await c.batch<string>(calls).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(BitcoinTransportError);
+      expect((err as Error).message).to.match(/1 entries for 2 calls/);
+      body = JSON.stringify({ result: null, error: { code: -32700, message: "Parse error" }, id: null });
+      err = await c.batch<string>(calls).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(BitcoinRpcError);
+      expect(err).to.include({ code: -32700, rpcMessage: "Parse error" });
+    } finally {
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
 });

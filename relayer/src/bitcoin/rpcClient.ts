@@ -286,7 +286,18 @@ export class BitcoinRpcClient {
       payload,
       calls.every((c) => !NON_REPEATABLE_METHODS.has(c.method)),
     );
-    if (!Array.isArray(reply)) return [this.unwrap<T>(label, reply)];
+    if (!Array.isArray(reply)) {
+      // bitcoind answers a whole batch with one error object when it cannot run it at all.
+      const r = typeof reply === "object" && reply !== null ? (reply as RpcReply) : undefined;
+      if (r?.error !== undefined && r.error !== null) throw new BitcoinRpcError(r.error.code, r.error.message, label);
+      throw new BitcoinTransportError(`bitcoind ${label}: reply to a batch is not an array`, label, 1);
+    }
+    if (reply.length !== calls.length)
+      throw new BitcoinTransportError(
+        `bitcoind ${label}: batch reply has ${reply.length} entries for ${calls.length} calls`,
+        label,
+        1,
+      );
     const byId = new Map<unknown, unknown>();
     for (const r of reply as RpcReply[]) byId.set(r?.id, r);
     return calls.map((c, i) => {
