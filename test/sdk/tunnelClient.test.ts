@@ -263,6 +263,38 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
     const to = await stack.rpc.getNewAddress();
     const req = await userClient.requestWithdrawal({ to, sats: 50_000n });
     expect((await userClient.withdrawalStatus(req.id)).stage).to.equal("requested");
+    // The payout search asks the node for the block hashes in one batch and fetches a block (with its transactions)
+    // only when the hash at its height is new: a poll with no new block fetches none.
+    class CountingRpc extends BitcoinRpcClient {
+      readonly methods: string[] = [];
+      override call<T>(method: string, params: unknown[] = []): Promise<T> {
+        this.methods.push(method);
+        return super.call<T>(method, params);
+      }
+      override batch<T>(calls: { method: string; params?: unknown[] }[]): Promise<T[]> {
+        this.methods.push(`batch:${calls.map((c) => c.method).join(",")}`);
+        return super.batch<T>(calls);
+      }
+    }
+    const rpc = new CountingRpc({ url: stack.node.url });
+    const counted = new TunnelClient({
+      provider: ethers.provider,
+      bitcoin: rpc,
+      tunnel: await stack.tunnel.getAddress(),
+      network: "regtest",
+      fromBlock: stack.deployBlock,
+    });
+    expect((await counted.withdrawalStatus(req.id)).stage).to.equal("requested");
+    expect(rpc.methods.filter((m) => m === "getblock").length).to.be.greaterThan(0);
+    rpc.methods.length = 0;
+    expect((await counted.withdrawalStatus(req.id)).stage).to.equal("requested");
+    expect(rpc.methods.filter((m) => m === "getblock")).to.deep.equal([]);
+    expect(rpc.methods.filter((m) => m === "getblockhash")).to.deep.equal([]);
+    expect(rpc.methods.filter((m) => m.startsWith("batch:getblockhash"))).to.have.length(1);
+    await stack.mine(2);
+    rpc.methods.length = 0;
+    expect((await counted.withdrawalStatus(req.id)).stage).to.equal("requested");
+    expect(rpc.methods.filter((m) => m === "getblock")).to.have.length(2);
     await ethers.provider.send("evm_increaseTime", [86_401]);
     await ethers.provider.send("evm_mine", []);
     const before = await userClient.balanceOf(await user.getAddress());

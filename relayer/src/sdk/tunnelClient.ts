@@ -220,9 +220,14 @@ export interface TrackOptions<S> {
   timeoutMs?: number;
 }
 
+/** getblockhash calls per batch request of the payout search. */
+const HASH_BATCH = 500;
+
 /** Scan state of one withdrawal's payout search. */
 interface PayoutScan {
   nextHeight: number;
+  /** Hash of the block scanned at each height from `nextHeight` up (a changed hash means a reorg: rescan). */
+  scanned: Map<number, string>;
   seenMempool: Set<string>;
   found?: { txid: string };
 }
@@ -345,18 +350,23 @@ export class TunnelClient {
 
   /** One vault with its custody script and address. */
   async vault(id: number): Promise<VaultInfo & { address?: string }> {
+    return this.vaultWith(id, await this.custodyScripts());
+  }
+
+  private async vaultWith(id: number, scripts: Map<number, string>): Promise<VaultInfo & { address?: string }> {
     const raw: unknown = await this.tunnel.vault(id);
-    const script = (await this.custodyScripts()).get(id);
+    const script = scripts.get(id);
     if (script === undefined) throw new Error(`vault ${id} does not exist (the tunnel has no VaultCreated for it)`);
     const v = toVaultInfo(id, raw, script);
     return { ...v, address: scriptHexToAddress(script, this.network) };
   }
 
-  /** Every vault, by id. */
+  /** Every vault, by id (the VaultCreated events are read once for all of them). */
   async vaults(): Promise<(VaultInfo & { address?: string })[]> {
     const count = Number((await this.tunnel.vaultCount()) as bigint);
+    const scripts = await this.custodyScripts();
     const out: (VaultInfo & { address?: string })[] = [];
-    for (let id = 1; id <= count; id++) out.push(await this.vault(id));
+    for (let id = 1; id <= count; id++) out.push(await this.vaultWith(id, scripts));
     return out;
   }
 
@@ -791,7 +801,7 @@ export class TunnelClient {
         const [, best] = (await lc.bestBlock()) as [string, bigint];
         from = Math.max(0, Number(best) - 1_008);
       }
-      scan = { nextHeight: from, seenMempool: new Set() };
+      scan = { nextHeight: from, scanned: new Map(), seenMempool: new Set() };
       this.payoutScans.set(id, scan);
     }
     if (scan.found !== undefined) {
@@ -803,16 +813,26 @@ export class TunnelClient {
     }
     const idScript = payoutOpReturnHex(id);
     const tip = await this.bitcoin.getBlockCount();
-    for (let h = scan.nextHeight; h <= tip; h++) {
-      const block = (await this.bitcoin.getBlock(await this.bitcoin.getBlockHash(h), 2)) as BlockInfoWithTxs;
-      const hit = block.tx.find((t) => TunnelClient.isPayout(t, idScript, script, paid));
-      if (hit !== undefined) {
-        scan.found = { txid: hit.txid };
-        return hit.txid;
+    // The hashes of the heights to look at in batches; a block is fetched (with its transactions) only when the
+    // hash at its height is not the one already scanned there.
+    for (let from = scan.nextHeight; from <= tip; from += HASH_BATCH) {
+      const heights: number[] = [];
+      for (let h = from; h <= Math.min(tip, from + HASH_BATCH - 1); h++) heights.push(h);
+      const hashes = await this.bitcoin.batch<string>(heights.map((h) => ({ method: "getblockhash", params: [h] })));
+      for (let i = 0; i < heights.length; i++) {
+        if (scan.scanned.get(heights[i]) === hashes[i]) continue;
+        const block = (await this.bitcoin.getBlock(hashes[i], 2)) as BlockInfoWithTxs;
+        const hit = block.tx.find((t) => TunnelClient.isPayout(t, idScript, script, paid));
+        if (hit !== undefined) {
+          scan.found = { txid: hit.txid };
+          return hit.txid;
+        }
+        scan.scanned.set(heights[i], hashes[i]);
       }
     }
-    // Keep a few blocks behind the tip so that a short reorg is rescanned.
+    // Keep a few blocks behind the tip so that a short reorg is rescanned (by hash: only the blocks that changed).
     scan.nextHeight = Math.max(scan.nextHeight, tip - 5);
+    for (const h of scan.scanned.keys()) if (h < scan.nextHeight || h > tip) scan.scanned.delete(h);
     const mempool = (await this.bitcoin.getRawMempool()).filter((t) => !scan.seenMempool.has(t));
     if (mempool.length > 0) {
       const txs = await this.bitcoin
