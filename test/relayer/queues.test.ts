@@ -7,6 +7,8 @@ import { createLogger } from "../../relayer/src/core/logger";
 import { RelayerMetrics } from "../../relayer/src/core/metrics";
 import { QueueCore } from "../../relayer/src/core/queues";
 import { sleep } from "../../relayer/src/core/retry";
+import { HEADERS_QUEUE, batchJobId, enqueueBatch } from "../../relayer/src/roles/headers/headersRole";
+import type { HeadersBatch } from "../../relayer/src/roles/headers/planner";
 
 const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -95,6 +97,28 @@ describe("relayer queue core", function () {
     await core.queue("dedup").add("x", {}, { jobId: "same-id" });
     await sleep(300);
     expect(runs).to.equal(1);
+  });
+
+  it("headers: a batch planned again after its job completed runs again (the completed job is replaced)", async () => {
+    let runs = 0;
+    core.addWorker<HeadersBatch, void>(HEADERS_QUEUE, async () => {
+      runs++;
+    });
+    const q = core.queue<HeadersBatch>(HEADERS_QUEUE);
+    const batch: HeadersBatch = {
+      fromHeight: 5,
+      count: 3,
+      firstHash: "aa".repeat(32),
+      plannedOnBest: "0x" + "bb".repeat(32),
+    };
+    const log = createLogger({ level: "silent" });
+    expect(await enqueueBatch(q, batch, undefined, log)).to.equal("added");
+    expect((await settled(HEADERS_QUEUE, batchJobId(batch))).finishedOn).to.be.a("number");
+    expect(runs).to.equal(1);
+    expect(await enqueueBatch(q, batch, batch, log)).to.equal("re-added");
+    for (let i = 0; i < 100 && runs < 2; i++) await sleep(50);
+    expect(runs).to.equal(2);
+    expect(await (await q.getJob(batchJobId(batch)))?.getState()).to.equal("completed");
   });
 
   it("a graceful close finishes the job in hand", async () => {

@@ -23,6 +23,43 @@ export function batchJobId(b: HeadersBatch): string {
 }
 
 /**
+ * Enqueues a planned batch under its content job id. A completed job with that id (kept 24 h by BullMQ, which would
+ * silently ignore the add) is removed first, so the same batch can run again when it is needed again. A failed job
+ * that ran out of attempts on transient errors is retried; a permanent failure stays failed, with its reason, for the
+ * operator (logged at error level once per newly planned batch).
+ */
+export async function enqueueBatch(
+  queue: Queue<HeadersBatch>,
+  next: HeadersBatch,
+  prevNext: HeadersBatch | undefined,
+  log: Logger,
+): Promise<"added" | "re-added" | "retried" | "failed-permanently"> {
+  const jobId = batchJobId(next);
+  const existing = await queue.getJob(jobId);
+  const state = existing === undefined ? undefined : await existing.getState();
+  if (existing !== undefined && state === "failed") {
+    if (existing.attemptsMade >= (existing.opts.attempts ?? 1)) {
+      log.warn({ jobId, reason: existing.failedReason }, "retrying a batch that ran out of attempts");
+      await existing.retry("failed");
+      return "retried";
+    }
+    if (prevNext === undefined || batchJobId(prevNext) !== jobId) {
+      log.error({ jobId, reason: existing.failedReason }, "the next batch failed permanently; sync is stuck");
+    }
+    return "failed-permanently";
+  }
+  let outcome: "added" | "re-added" = "added";
+  if (existing !== undefined && state === "completed") {
+    await existing.remove();
+    outcome = "re-added";
+    log.info({ jobId }, "the same batch is needed again: replacing its completed job");
+  }
+  await queue.add("submit", next, { jobId });
+  log.debug({ jobId }, "batch planned");
+  return outcome;
+}
+
+/**
  * The `headers` role: keeps BitcoinLightClient on the node's best chain. A poller compares the node's tip with
  * the light client and enqueues the next batch (job ids from content, so every relayer sharing the Redis plans
  * the same job); a worker submits it and plans the following batch at once, so a long sync runs batch after
@@ -86,21 +123,7 @@ export class HeadersRole {
       log.warn("the node's chain is stored in the light client but another stored branch has more work");
     }
     if (status.next !== undefined && this.queue !== undefined) {
-      const jobId = batchJobId(status.next);
-      const existing = await this.queue.getJob(jobId);
-      if (existing !== undefined && (await existing.getState()) === "failed") {
-        // Out of retries on transient errors (e.g. the EVM node was down for long): try again. A permanent
-        // failure (stopped before its attempts ran out) stays failed, with its reason, for the operator.
-        if (existing.attemptsMade >= (existing.opts.attempts ?? 1)) {
-          log.warn({ jobId, reason: existing.failedReason }, "retrying a batch that ran out of attempts");
-          await existing.retry("failed");
-        } else if (prev?.next === undefined || batchJobId(prev.next) !== jobId) {
-          log.error({ jobId, reason: existing.failedReason }, "the next batch failed permanently; sync is stuck");
-        }
-      } else {
-        await this.queue.add("submit", status.next, { jobId });
-        log.debug({ jobId, lag: status.lag }, "batch planned");
-      }
+      await enqueueBatch(this.queue, status.next, prev?.next, log);
     }
     return status;
   }
