@@ -4,7 +4,7 @@
  * internal byte order as 0x-hex, ready for the contract's TxProof struct.
  */
 import { Transaction } from "bitcoinjs-lib";
-import { hash256, txidOf } from "./node/consensus";
+import { hash256, merkleParentLevel, txidOf } from "./node/consensus";
 import type { BitcoinRpcClient } from "./rpcClient";
 
 export interface TxProof {
@@ -31,12 +31,7 @@ export function merkleBranch(txids: readonly Uint8Array[], index: number): Buffe
   while (level.length > 1) {
     const sibling = i ^ 1;
     branch.push(sibling < level.length ? level[sibling] : level[i]);
-    const next: Buffer[] = [];
-    for (let j = 0; j < level.length; j += 2) {
-      const right = j + 1 < level.length ? level[j + 1] : level[j];
-      next.push(hash256(Buffer.concat([level[j], right])));
-    }
-    level = next;
+    level = merkleParentLevel(level);
     i >>= 1;
   }
   return branch;

@@ -133,14 +133,15 @@ export class ChainState {
     return this.tip.mtp;
   }
 
-  private makeEntry(block: Block, raw: Buffer, prev: BlockEntry | undefined): BlockEntry {
+  /** `hash`: the display-order block hash, when the caller has computed it already. */
+  private makeEntry(block: Block, raw: Buffer, prev: BlockEntry | undefined, hash?: string): BlockEntry {
     const header = raw.subarray(0, 80);
     const txs = block.transactions ?? [];
     const times: number[] = [block.timestamp];
     for (let p = prev, i = 0; p !== undefined && i < 10; p = p.prev, i++) times.push(p.time);
     const strippedSize = block.byteLength(false, false);
     return {
-      hash: hash256(header).reverse().toString("hex"),
+      hash: hash ?? hash256(header).reverse().toString("hex"),
       header: Buffer.from(header),
       raw,
       height: prev === undefined ? 0 : prev.height + 1,
@@ -173,7 +174,8 @@ export class ChainState {
    */
   addBlock(block: Block, raw: Buffer): BlockEntry {
     const header = raw.subarray(0, 80);
-    const hash = hash256(header).reverse().toString("hex");
+    const headerHash = hash256(header);
+    const hash = Buffer.from(headerHash).reverse().toString("hex");
     const known = this.blocks.get(hash);
     if (known !== undefined) return known;
     const prevHash = Buffer.from(block.prevHash ?? Buffer.alloc(32))
@@ -182,7 +184,7 @@ export class ChainState {
     const prev = this.blocks.get(prevHash);
     if (prev === undefined) rejectBlock("prev-blk-not-found");
     if (block.bits !== REGTEST_BITS) rejectBlock("bad-diffbits");
-    if (!checkProofOfWork(hash256(header), block.bits)) rejectBlock("high-hash");
+    if (!checkProofOfWork(headerHash, block.bits)) rejectBlock("high-hash");
     if (block.timestamp <= prev.mtp) rejectBlock("time-too-old");
     if (block.version < 4) rejectBlock(`bad-version(0x${(block.version >>> 0).toString(16).padStart(8, "0")})`);
     const txs = block.transactions ?? [];
@@ -211,7 +213,7 @@ export class ChainState {
       if (!Buffer.from(txs[0].outs[commitIdx].script.subarray(6, 38)).equals(expected))
         rejectBlock("bad-witness-merkle-match");
     } else if (txs.some((tx) => tx.hasWitnesses())) rejectBlock("unexpected-witness");
-    const entry = this.makeEntry(block, raw, prev);
+    const entry = this.makeEntry(block, raw, prev, hash);
     if (entry.weight > MAX_BLOCK_WEIGHT) rejectBlock("bad-blk-weight");
     this.blocks.set(entry.hash, entry);
     prev.children.push(entry);

@@ -108,15 +108,18 @@ export function heightPush(height: number): Buffer {
 export function merkleRoot(hashes: readonly Buffer[]): Buffer {
   if (hashes.length === 0) throw new Error("merkle root of zero hashes");
   let level = hashes.slice();
-  while (level.length > 1) {
-    const next: Buffer[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const right = i + 1 < level.length ? level[i + 1] : level[i];
-      next.push(hash256(Buffer.concat([level[i], right])));
-    }
-    level = next;
-  }
+  while (level.length > 1) level = merkleParentLevel(level);
   return level[0];
+}
+
+/** One level up a merkle tree: hash256 of each pair, an odd last node paired with itself (as Bitcoin does). */
+export function merkleParentLevel(level: readonly Buffer[]): Buffer[] {
+  const next: Buffer[] = [];
+  for (let i = 0; i < level.length; i += 2) {
+    const right = i + 1 < level.length ? level[i + 1] : level[i];
+    next.push(hash256(Buffer.concat([level[i], right])));
+  }
+  return next;
 }
 
 /** Internal-order txid (hash of the non-witness serialization). */

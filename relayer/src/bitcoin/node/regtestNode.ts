@@ -10,6 +10,7 @@ import { hash256, REGTEST_GENESIS_HASH, REGTEST_GENESIS_HEX, txidOf } from "./co
 import { DEFAULT_MAX_FEE_RATE_PER_KVB, Mempool, type MempoolEntry } from "./mempool";
 import { mineBlock } from "./miner";
 import { RpcCode, RpcMethodError } from "./rpcError";
+import { outpointKey } from "./utxoSet";
 import { Wallet } from "./wallet";
 
 export interface RegtestNodeConfig {
@@ -36,6 +37,11 @@ export function decodeRawTx(hex: string): Transaction {
   }
 }
 
+/** Display-order hash of a serialized block (hash of its 80-byte header). */
+function blockHash(raw: Buffer): string {
+  return hash256(raw.subarray(0, 80)).reverse().toString("hex");
+}
+
 export class RegtestNode {
   readonly chain: ChainState;
   readonly mempool: Mempool;
@@ -48,7 +54,7 @@ export class RegtestNode {
     this.log = config.log ?? (() => undefined);
     const genesisRaw = Buffer.from(REGTEST_GENESIS_HEX, "hex");
     const genesis = Block.fromBuffer(genesisRaw);
-    if (hash256(genesisRaw.subarray(0, 80)).reverse().toString("hex") !== REGTEST_GENESIS_HASH)
+    if (blockHash(genesisRaw) !== REGTEST_GENESIS_HASH)
       throw new Error("regtest genesis block does not hash to Bitcoin Core's genesis hash");
     this.chain = new ChainState(genesis, genesisRaw);
     this.mempool = new Mempool(this.chain);
@@ -99,8 +105,8 @@ export class RegtestNode {
   }
 
   /** `scriptsChecked`: the block holds only transactions whose scripts the node verified (its own mempool's). */
-  private submit(block: Block, raw: Buffer, scriptsChecked: boolean): BlockEntry {
-    const isNew = this.chain.getBlock(hash256(raw.subarray(0, 80)).reverse().toString("hex")) === undefined;
+  private submit(block: Block, raw: Buffer, hash: string, scriptsChecked: boolean): BlockEntry {
+    const isNew = this.chain.getBlock(hash) === undefined;
     const invalidBefore = this.chain.invalidVersion;
     let entry: BlockEntry;
     try {
@@ -109,8 +115,7 @@ export class RegtestNode {
       this.applyUpdate(r.update);
     } finally {
       if (isNew && this.store !== undefined) {
-        const stored = this.chain.getBlock(hash256(raw.subarray(0, 80)).reverse().toString("hex"));
-        if (stored !== undefined) this.store.appendBlock(raw);
+        if (this.chain.getBlock(hash) !== undefined) this.store.appendBlock(raw);
       }
       // Any block may have been marked invalid on the way (e.g. an ancestor on the branch this one made best).
       if (this.store !== undefined && this.chain.invalidVersion !== invalidBefore)
@@ -135,11 +140,12 @@ export class RegtestNode {
         maxTries,
       );
       // A block identical to one already known (e.g. invalidated) would not extend anything: move the time on.
-      if (this.chain.getBlock(hash256(raw.subarray(0, 80)).reverse().toString("hex")) !== undefined) {
+      const hash = blockHash(raw);
+      if (this.chain.getBlock(hash) !== undefined) {
         time++;
         continue;
       }
-      return this.submit(block, raw, scriptsChecked);
+      return this.submit(block, raw, hash, scriptsChecked);
     }
   }
 
@@ -197,7 +203,7 @@ export class RegtestNode {
         txs,
         fees,
       });
-      return { hash: hash256(raw.subarray(0, 80)).reverse().toString("hex"), hex: raw.toString("hex") };
+      return { hash: blockHash(raw), hex: raw.toString("hex") };
     }
     try {
       return { hash: this.mineOn(payoutScript, txs, fees, false).hash };
@@ -217,14 +223,14 @@ export class RegtestNode {
       let valueIn = 0n;
       let known = true;
       for (const input of tx.ins) {
-        const key = `${Buffer.from(input.hash).reverse().toString("hex")}:${input.index}`;
+        const key = outpointKey(Buffer.from(input.hash).reverse().toString("hex"), input.index);
         const v = this.chain.utxo.get(key)?.value ?? created.get(key);
         if (v === undefined) known = false;
         else valueIn += v;
       }
       const valueOut = tx.outs.reduce((s, o) => s + o.value, 0n);
       if (known && valueIn >= valueOut) fees += valueIn - valueOut;
-      tx.outs.forEach((o, vout) => created.set(`${txid}:${vout}`, o.value));
+      tx.outs.forEach((o, vout) => created.set(outpointKey(txid, vout), o.value));
     }
     return fees;
   }
@@ -238,11 +244,11 @@ export class RegtestNode {
     } catch {
       throw new RpcMethodError(RpcCode.DESERIALIZATION_ERROR, "Block decode failed");
     }
-    const hash = hash256(raw.subarray(0, 80)).reverse().toString("hex");
+    const hash = blockHash(raw);
     const known = this.chain.getBlock(hash);
     if (known !== undefined) return known.failed ? "duplicate-invalid" : "duplicate";
     try {
-      this.submit(block, raw, false);
+      this.submit(block, raw, hash, false);
       return null;
     } catch (err) {
       if (err instanceof RpcMethodError) return err.message;
