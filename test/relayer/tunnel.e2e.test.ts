@@ -61,6 +61,10 @@ interface ScenarioResult {
   malformed: { txid: string; vout: number; why: RegExp }[];
   /** EVM transactions that minted the deposits. */
   evmTxs: number;
+  /** Deposits minted when each SIGKILL of the scenario's relayer was sent. */
+  killedAt: number[];
+  /** Deposits the scenario mints in all. */
+  total: number;
 }
 
 describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoin node, relayer processes)", function () {
@@ -227,6 +231,7 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     // 8 blocks of deposits (the malformed ones in blocks 2 and 5), a block every 1.5 s, then confirmations.
     const perBlock = Math.ceil(txs.length / 8);
     const killAt = [...kills];
+    const killedAt: number[] = [];
     for (let b = 0; b < 8; b++) {
       const chunk = txs.slice(b * perBlock, (b + 1) * perBlock);
       if (b === 2) chunk.splice(3, 0, bad[0]);
@@ -236,9 +241,11 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
       await btc.generateBlock(miner, ids);
       if (b % 3 === 2) await btc.generateToAddress(1, miner);
       await new Promise((res) => setTimeout(res, 1_500));
-      if (killAt.length > 0 && (await minted()) >= killAt[0]) {
+      const now = await minted();
+      if (killAt.length > 0 && now >= killAt[0]) {
         killAt.shift();
-        console.log(`      SIGKILL after Bitcoin block ${b + 1} of 8, ${await minted()} minted`);
+        killedAt.push(now);
+        console.log(`      SIGKILL after Bitcoin block ${b + 1} of 8, ${now} minted`);
         r.proc.kill("SIGKILL");
         await r.exited;
         r = relayer(file, prefix, custodyKeyHex);
@@ -251,7 +258,9 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     while (killAt.length > 0) {
       const target = killAt.shift() as number;
       await waitFor(`${target} deposits minted`, async () => (await minted()) >= target, 120_000);
-      console.log(`      SIGKILL after all blocks were mined, ${await minted()} minted`);
+      const now = await minted();
+      killedAt.push(now);
+      console.log(`      SIGKILL after all blocks were mined, ${now} minted`);
       r.proc.kill("SIGKILL");
       await r.exited;
       r = relayer(file, prefix, custodyKeyHex);
@@ -365,6 +374,8 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
       relayer: r,
       malformed,
       evmTxs: evmTxs.size,
+      killedAt,
+      total,
     };
   }
 
@@ -581,8 +592,9 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
       `      ${second.rows.length} deposits minted in ${second.evmTxs} EVM transactions across 2 SIGKILLs, ${Date.now() - t0} ms`,
     );
     expect(second.shape).to.deep.equal(first.shape);
-    const kills = children.filter((c) => c.proc.signalCode === "SIGKILL").length;
-    expect(kills).to.be.at.least(2);
+    // Both kills hit this scenario's relayer mid-run: some deposits minted, not all of them.
+    expect(second.killedAt).to.have.length(2);
+    for (const at of second.killedAt) expect(at).to.be.within(1, second.total - 1);
     second.relayer.proc.kill("SIGTERM");
     expect((await second.relayer.exited).code).to.equal(0);
   });
