@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { StringDecoder } from "node:string_decoder";
 
 const BIN = path.resolve(__dirname, "..", "..", "..", "bin", "hemi-fabric.js");
 
@@ -15,6 +16,28 @@ export interface CliProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * Splits a byte stream into lines: `push` each chunk, `end` at the end of the stream; `onLine` gets every complete
+ * line (without its newline), including lines split across chunks (the unfinished tail is kept until the next chunk)
+ * and multi-byte characters split across chunks.
+ */
+export function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
+  const decoder = new StringDecoder("utf8");
+  let rest = "";
+  return {
+    push(chunk) {
+      const parts = (rest + decoder.write(chunk)).split("\n");
+      rest = parts.pop() ?? "";
+      for (const line of parts) onLine(line);
+    },
+    end() {
+      const last = rest + decoder.end();
+      rest = "";
+      if (last !== "") onLine(last);
+    },
+  };
+}
+
 /** Spawns `node bin/hemi-fabric.js <args>` with `env` added to a clean environment (no inherited settings). */
 export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
   const base: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
@@ -23,26 +46,31 @@ export function spawnCli(args: string[], env: Record<string, string>): CliProces
   let raw = "";
   const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
     [];
-  const onData = (buf: Buffer): void => {
-    raw += buf.toString();
-    for (const line of buf.toString().split("\n")) {
-      if (!line.startsWith("{")) continue;
-      try {
-        const l = JSON.parse(line) as Record<string, unknown>;
-        logs.push(l);
-        for (const w of [...waiters]) {
-          if (w.pred(l)) {
-            waiters.splice(waiters.indexOf(w), 1);
-            w.resolve(l);
-          }
-        }
-      } catch {
-        // a partial line; ignored
+  const onLine = (line: string): void => {
+    if (!line.startsWith("{")) return;
+    let l: Record<string, unknown>;
+    try {
+      l = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return; // not a JSON log line
+    }
+    logs.push(l);
+    for (const w of [...waiters]) {
+      if (w.pred(l)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(l);
       }
     }
   };
-  proc.stdout?.on("data", onData);
-  proc.stderr?.on("data", onData);
+  // One splitter per stream: a line split across chunks is completed by the next chunk of the same stream.
+  for (const stream of [proc.stdout, proc.stderr]) {
+    const split = lineSplitter(onLine);
+    stream?.on("data", (buf: Buffer) => {
+      raw += buf.toString();
+      split.push(buf);
+    });
+    stream?.on("end", () => split.end());
+  }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once("exit", (code, signal) => resolve({ code, signal })),
   );
