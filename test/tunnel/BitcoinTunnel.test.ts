@@ -658,6 +658,38 @@ describe("BitcoinTunnel", function () {
       );
     });
 
+    it("takes a withdrawal only within custody - pending, even when the bond is larger", async function () {
+      // Vault 2: fee-free, 600_000 sats of custody, bonded 2_000_000 (more than its custody) by the user.
+      const zero = { depositFeeBps: 0, depositFlatFee: 0n, withdrawalFeeBps: 0, withdrawalFlatFee: 0n, minDeposit: 1n };
+      const custody2 = randomP2wpkh();
+      await tunnel.connect(operator).createVault(custody2, zero);
+      await token.connect(user).approve(await tunnel.getAddress(), 2_000_000n);
+      await tunnel.connect(user).addBond(2, 2_000_000n);
+      await deposit(depositTx(custody2, 600_000n, user.address));
+      await expect(tunnel.connect(user).requestWithdrawalFrom(2, userScript, 600_001n))
+        .to.be.revertedWithCustomError(tunnel, "InsufficientCustody")
+        .withArgs(2, 600_000n, 600_001n);
+      // Vault 1 lacks the bond (BOND < 600_001), vault 2 the custody: nobody serves it.
+      expect(await tunnel.selectVault(600_001n)).to.deep.equal([false, 0n]);
+      await expect(tunnel.connect(user).requestWithdrawal(userScript, 600_001n))
+        .to.be.revertedWithCustomError(tunnel, "NoVaultCanServe")
+        .withArgs(600_001n);
+      expect(await tunnel.selectVault(600_000n)).to.deep.equal([true, 2n]);
+      // Pending withdrawals count against custody.
+      await tunnel.connect(user).requestWithdrawalFrom(2, userScript, 100_000n);
+      await expect(tunnel.connect(user).requestWithdrawalFrom(2, userScript, 500_001n))
+        .to.be.revertedWithCustomError(tunnel, "InsufficientCustody")
+        .withArgs(2, 500_000n, 500_001n);
+      await expect(tunnel.connect(user).requestWithdrawal(userScript, 500_001n))
+        .to.be.revertedWithCustomError(tunnel, "NoVaultCanServe")
+        .withArgs(500_001n);
+      await expect(tunnel.connect(user).requestWithdrawalFrom(2, userScript, 500_000n)).to.emit(
+        tunnel,
+        "WithdrawalRequested",
+      );
+      await expectBacked([1, 2]);
+    });
+
     it("selects the lowest-id vault with custody and free bond, deterministically", async function () {
       // Vault 2 has custody and bond; vault 1's free bond is used up by a pending withdrawal.
       const custody2 = randomP2wpkh();
