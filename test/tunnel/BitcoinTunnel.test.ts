@@ -427,6 +427,37 @@ describe("BitcoinTunnel", function () {
       await expectBacked();
     });
 
+    it("needs the largest confirmation count among the batch's vaults, wherever that vault's item is", async function () {
+      const custody2 = randomP2wpkh();
+      await tunnel.connect(operator).createVault(custody2, TERMS);
+      await tunnel.connect(manager).setVaultConfirmations(2, 2);
+      const batch = (block: MinedBlock, txs: Transaction[]) =>
+        tunnel.confirmDepositsInBlock(
+          hex0x(block.header),
+          block.height,
+          txs.map((t) => btc.inBlock(block, t)),
+          txs.map(() => 0),
+        );
+      // The 2-confirmation vault's item first, then the 6-confirmation vault's; and the other way round.
+      for (const scripts of [
+        [custody2, custody],
+        [custody, custody2],
+      ]) {
+        const txs = scripts.map((sc) => depositTx(sc, 20_000n, user.address));
+        const block = await btc.mineConfirmed(txs, 5);
+        await expect(batch(block, txs))
+          .to.be.revertedWithCustomError(client, "InsufficientConfirmations")
+          .withArgs(5, 6);
+        await btc.extend(1);
+        await expect(batch(block, txs)).to.emit(tunnel, "DepositConfirmed");
+      }
+      // A batch of the 2-confirmation vault alone needs only 2.
+      const only2 = [depositTx(custody2, 20_000n, user.address)];
+      const b2 = await btc.mineConfirmed(only2, 2);
+      await expect(batch(b2, only2)).to.emit(tunnel, "DepositConfirmed");
+      expect((await tunnel.orderCursor()).count).to.equal(5n);
+    });
+
     it("rejects a batch out of block order, of mismatched lengths, or under-confirmed", async function () {
       const txs = [0, 1].map(() => depositTx(custody, 20_000n, user.address));
       const block = await btc.mineConfirmed(txs, 5);
