@@ -21,7 +21,7 @@ import {
   type ConfirmDeps,
 } from "../../relayer/src/roles/deposits/depositConfirmer";
 import { orderKey } from "../../relayer/src/roles/deposits/depositRules";
-import { DepositStore, type PendingDeposit } from "../../relayer/src/roles/deposits/depositStore";
+import { DepositStore, FAILED_TTL_SECONDS, type PendingDeposit } from "../../relayer/src/roles/deposits/depositStore";
 import { buildDeposit, fundFromCoinbase } from "./helpers/tunnelBitcoin";
 import { rejection } from "./helpers/rejects";
 
@@ -163,5 +163,30 @@ describe("relayer deposits to a paused vault", function () {
     expect(sends).to.deep.equal([[key(live)], [key(paused)]]);
     expect(await store.parked()).to.deep.equal([]);
     expect(await store.item(paused.txid, paused.vout)).to.equal(undefined);
+  });
+
+  it("keeps the reason of a never-mintable deposit for a bounded time (its own key with a TTL)", async function () {
+    const store = new DepositStore(redis, prefix);
+    const txid = "cd".repeat(32);
+    const d: PendingDeposit = {
+      txid,
+      vout: 1,
+      height: 10,
+      blockHash: "ef".repeat(32),
+      txIndex: 2,
+      vaultId: 1,
+      value: "5000",
+      recipient: "0x" + "ab".repeat(20),
+      key: orderKey(10, 2, 1, txid),
+    };
+    await store.recordBlock(10, d.blockHash, [d]);
+    await store.markFailed(d, "DepositBelowMinimum");
+    expect(await store.failure(txid, 1)).to.equal("DepositBelowMinimum");
+    expect(await store.pending()).to.deep.equal([]);
+    expect(await redis.ttl(`${prefix}:state:deposits:failed:${txid}:1`)).to.be.within(
+      FAILED_TTL_SECONDS - 60,
+      FAILED_TTL_SECONDS,
+    );
+    expect(await redis.exists(`${prefix}:state:deposits:failed`)).to.equal(0);
   });
 });

@@ -15,7 +15,7 @@ import type { EvmSender, SendRequest } from "../../relayer/src/evm/sender";
 import { WithdrawalStatus, type TunnelClient } from "../../relayer/src/evm/tunnel";
 import { custodyScriptOf } from "../../relayer/src/roles/withdrawals/custodyKey";
 import { PayoutFinder } from "../../relayer/src/roles/withdrawals/payoutFinder";
-import { PayoutStore } from "../../relayer/src/roles/withdrawals/payoutStore";
+import { PAYOUT_TTL_SECONDS, PayoutStore } from "../../relayer/src/roles/withdrawals/payoutStore";
 import { buildPayout } from "../../relayer/src/roles/withdrawals/payoutBuilder";
 import {
   PayoutNotLocatedError,
@@ -164,6 +164,8 @@ describe("relayer withdrawal processor on a node without a transaction index", f
     const placed = await store.payout(id);
     expect(placed?.blockhash).to.equal(await btc.getBestBlockHash());
     expect(placed?.height).to.equal(await btc.getBlockCount());
+    const recordKey = `${prefix}:state:withdrawals:payout:${id}`;
+    expect(await redis.ttl(recordKey)).to.equal(-1); // kept while the withdrawal is pending
 
     // The user and the custody change both spend the payout's outputs; it sinks below the search depth.
     const payout = await btc.getRawTransaction(rec!.txid, true, placed!.blockhash);
@@ -194,6 +196,8 @@ describe("relayer withdrawal processor on a node without a transaction index", f
     expect(sent.map((s) => s.key)).to.deep.equal([`withdrawal-${id}`]);
     expect(btc.broadcasts.length).to.equal(broadcastsBefore); // no re-broadcast, no second payout
     expect((await store.payout(id))?.txid).to.equal(rec!.txid);
+    // Finalized: the record now expires (after 30 days).
+    expect(await redis.ttl(recordKey)).to.be.within(PAYOUT_TTL_SECONDS - 60, PAYOUT_TTL_SECONDS);
   });
 
   it("keeps a journalled payout it cannot find (no recorded block) and fails transiently instead of paying again", async function () {

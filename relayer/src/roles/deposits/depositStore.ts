@@ -6,7 +6,10 @@
  *   <p>:state:deposits:parked    sorted set (score 0) of order keys: deposits to a Paused vault, kept out of the pending
  *                                order (so they block no one) until the vault is Live again
  *   <p>:state:deposits:items     hash "<txid>:<vout>" -> JSON PendingDeposit (where the deposit is now; pending or parked)
- *   <p>:state:deposits:failed    hash "<txid>:<vout>" -> reason: deposits found to be never mintable at confirm time
+ *   <p>:state:deposits:failed:<txid>:<vout>   reason: a deposit found never mintable at confirm time (expires after
+ *                                FAILED_TTL_SECONDS, so the set of failures stays bounded; the job keeps the reason as
+ *                                its failedReason). Older versions kept them in the hash <p>:state:deposits:failed,
+ *                                still read.
  */
 import type { Redis } from "ioredis";
 
@@ -27,6 +30,9 @@ export interface ScanCursor {
   height: number;
   hash: string | null;
 }
+
+/** How long the reason of a never-mintable deposit is kept (30 days). */
+export const FAILED_TTL_SECONDS = 30 * 24 * 3600;
 
 /** How many scanned block hashes are kept for reorg detection. */
 const SCANNED_KEEP = 2_000;
@@ -140,7 +146,7 @@ export class DepositStore {
   async markFailed(d: PendingDeposit, reason: string): Promise<void> {
     await this.redis
       .multi()
-      .hset(this.k("failed"), `${d.txid}:${d.vout}`, reason)
+      .set(this.k(`failed:${d.txid}:${d.vout}`), reason, "EX", FAILED_TTL_SECONDS)
       .zrem(this.k("pending"), d.key)
       .zrem(this.k("parked"), d.key)
       .hdel(this.k("items"), `${d.txid}:${d.vout}`)
@@ -148,6 +154,8 @@ export class DepositStore {
   }
 
   async failure(txid: string, vout: number): Promise<string | undefined> {
+    const reason = await this.redis.get(this.k(`failed:${txid}:${vout}`));
+    if (reason !== null) return reason;
     return (await this.redis.hget(this.k("failed"), `${txid}:${vout}`)) ?? undefined;
   }
 }

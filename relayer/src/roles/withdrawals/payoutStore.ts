@@ -2,7 +2,8 @@
  * The withdrawals role's state in Redis (under the deployment's prefix):
  *   <p>:state:withdrawals:evm-cursor          last EVM block whose WithdrawalRequested events were enqueued
  *   <p>:state:withdrawals:payout:<id>         JSON PayoutRecord, written BEFORE the payout is broadcast (a crash between
- *                                       broadcast and record can therefore never lead to a second payout)
+ *                                       broadcast and record can therefore never lead to a second payout); expires
+ *                                       PAYOUT_TTL_SECONDS after the withdrawal is seen Finalized or Challenged
  *   <p>:state:withdrawals:spent:<script>      set of custody outpoints "<txid>:<vout>" spent by our payouts and not yet
  *                                       seen spent on chain (so concurrent payouts never pick the same UTXO)
  */
@@ -26,6 +27,9 @@ export interface PayoutRecord {
   blockhash?: string;
   height?: number;
 }
+
+/** How long a payout record is kept once its withdrawal is Finalized or Challenged on chain (30 days). */
+export const PAYOUT_TTL_SECONDS = 30 * 24 * 3600;
 
 export class PayoutStore {
   constructor(
@@ -60,7 +64,12 @@ export class PayoutStore {
 
   /** Rewrites a journalled payout (its placement changed); its spent marks are untouched. */
   async updatePayout(rec: PayoutRecord): Promise<void> {
-    await this.redis.set(this.k(`payout:${rec.id}`), JSON.stringify(rec));
+    await this.redis.set(this.k(`payout:${rec.id}`), JSON.stringify(rec), "KEEPTTL");
+  }
+
+  /** The withdrawal is settled on chain: its payout record expires after PAYOUT_TTL_SECONDS (no-op without one). */
+  async expirePayout(id: bigint): Promise<void> {
+    await this.redis.expire(this.k(`payout:${id}`), PAYOUT_TTL_SECONDS);
   }
 
   /** Forgets a payout that can never confirm (its inputs were spent by another transaction). */

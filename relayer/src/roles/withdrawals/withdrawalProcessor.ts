@@ -277,8 +277,10 @@ export async function processWithdrawalJob(
   const data = job.data;
   const id = BigInt(data.id);
   const w = await d.tunnel.withdrawal(id);
-  if (w.status === WithdrawalStatus.Finalized) return { status: "already-finalized" };
-  if (w.status === WithdrawalStatus.Challenged) return { status: "challenged" };
+  if (w.status === WithdrawalStatus.Finalized || w.status === WithdrawalStatus.Challenged) {
+    await d.store.expirePayout(id);
+    return { status: w.status === WithdrawalStatus.Finalized ? "already-finalized" : "challenged" };
+  }
   if (w.status !== WithdrawalStatus.Pending) throw new Error(`withdrawal ${id} has status ${w.status}`);
 
   let rec = await d.store.payout(id);
@@ -316,6 +318,7 @@ export async function processWithdrawalJob(
       return { to: d.tunnel.address, data: d.tunnel.encodeFinalizeWithdrawal(id, proof) };
     },
   });
+  await d.store.expirePayout(id);
   if (sent.status === "skipped") return { status: "already-finalized", payoutTxid };
   d.metrics.withdrawalsFinalized.inc();
   const requested = await d.blockTime(data.requestBlock).catch(() => undefined);
