@@ -520,8 +520,8 @@ describe("BitcoinTunnel", function () {
       const fee = withdrawalFee(sats);
       const balance = await token.balanceOf(user.address);
       const window = await tunnel.withdrawalWindow();
-      const tx = tunnel.connect(user).requestWithdrawal(userScript, sats);
-      await expect(tx).to.emit(tunnel, "WithdrawalRequested");
+      const tx = await tunnel.connect(user).requestWithdrawal(userScript, sats);
+      await tx.wait();
       const deadline = BigInt(await time.latest()) + window;
       await expect(tx)
         .to.emit(tunnel, "WithdrawalRequested")
@@ -614,10 +614,13 @@ describe("BitcoinTunnel", function () {
         "DeadlineNotPassed",
       );
       const w = await tunnel.withdrawal(id);
-      await time.increaseTo(w.deadline - 5n);
-      await expect(tunnel.challengeWithdrawal(id)).to.be.revertedWithCustomError(tunnel, "DeadlineNotPassed");
-      await time.increaseTo(w.deadline); // the challenge below lands in the next block, after the deadline
+      // At exactly the deadline it is still too early; one second later it is not.
+      await time.setNextBlockTimestamp(w.deadline);
+      await expect(tunnel.challengeWithdrawal(id))
+        .to.be.revertedWithCustomError(tunnel, "DeadlineNotPassed")
+        .withArgs(id, w.deadline, w.deadline);
       const balance = await token.balanceOf(user.address);
+      await time.setNextBlockTimestamp(w.deadline + 1n);
       const tx = tunnel.connect(stranger).challengeWithdrawal(id);
       await expect(tx).to.emit(tunnel, "WithdrawalChallenged").withArgs(id, 1, user.address, sats);
       await expect(tx).to.emit(tunnel, "VaultStatusChanged").withArgs(1, VaultStatus.Slashed);
@@ -732,9 +735,12 @@ describe("BitcoinTunnel", function () {
       expect(await tunnel.selectVault(BOND)).to.deep.equal([true, 1n]);
       await request(BOND);
       expect(await tunnel.selectVault(1n)).to.deep.equal([true, 2n]);
-      await expect(tunnel.connect(user).requestWithdrawal(userScript, 100_000n))
+      const tx = await tunnel.connect(user).requestWithdrawal(userScript, 100_000n);
+      await tx.wait();
+      const deadline = BigInt(await time.latest()) + (await tunnel.withdrawalWindow());
+      await expect(tx)
         .to.emit(tunnel, "WithdrawalRequested")
-        .withArgs(2, 2, user.address, hex0x(userScript), 100_000n, withdrawalFee(100_000n), (v: bigint) => v > 0n);
+        .withArgs(2, 2, user.address, hex0x(userScript), 100_000n, withdrawalFee(100_000n), deadline);
       expect(await tunnel.selectVault(2_000_001n)).to.deep.equal([false, 0n]);
       await expectBacked([1, 2]);
     });
