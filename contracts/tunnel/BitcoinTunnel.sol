@@ -172,6 +172,8 @@ contract BitcoinTunnel is AccessControl {
     uint16 internal constant MAX_CONFIRMATIONS = 1000;
     /// @notice Hard cap of the governance fee limit (50%).
     uint16 internal constant FEE_BPS_CAP = 5000;
+    /// @notice Hard cap of the governance flat fee limit: 21 million BTC in satoshis (keeps every fee in uint64).
+    uint64 internal constant FLAT_FEE_CAP = 21e14;
     /// @notice Smallest payout a withdrawal may ask for (Bitcoin's common dust limit).
     uint64 public constant DUST_LIMIT = 546;
     /// @notice Bounds of the withdrawal window.
@@ -272,8 +274,8 @@ contract BitcoinTunnel is AccessControl {
     error FeeAboveLimit(uint256 feeBps, uint256 flatFee, uint256 maxFeeBps, uint256 maxFlatFee);
     /// @notice A deposit fee or the minimum deposit would go up (deposits in flight would pay more or be stranded).
     error DepositTermsRaised(uint32 vaultId);
-    /// @notice A governance fee limit above FEE_BPS_CAP.
-    error FeeLimitTooHigh(uint16 maxFeeBps);
+    /// @notice A governance fee limit above FEE_BPS_CAP or FLAT_FEE_CAP.
+    error FeeLimitTooHigh(uint16 maxFeeBps, uint64 maxFlatFee);
     /// @notice Confirmations outside 1..MAX_CONFIRMATIONS.
     error InvalidConfirmations(uint16 confirmations);
     /// @notice Withdrawal window outside MIN_WITHDRAWAL_WINDOW..MAX_WITHDRAWAL_WINDOW.
@@ -357,9 +359,9 @@ contract BitcoinTunnel is AccessControl {
 
     /// @notice Sets the fee limits operators must respect (existing terms are not changed). DEFAULT_ADMIN_ROLE.
     /// @param maxFeeBps_ Largest rate in basis points (at most FEE_BPS_CAP).
-    /// @param maxFlatFee_ Largest flat fee in satoshis.
+    /// @param maxFlatFee_ Largest flat fee in satoshis (at most FLAT_FEE_CAP).
     function setFeeLimits(uint16 maxFeeBps_, uint64 maxFlatFee_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (maxFeeBps_ > FEE_BPS_CAP) revert FeeLimitTooHigh(maxFeeBps_);
+        if (maxFeeBps_ > FEE_BPS_CAP || maxFlatFee_ > FLAT_FEE_CAP) revert FeeLimitTooHigh(maxFeeBps_, maxFlatFee_);
         maxFeeBps = maxFeeBps_;
         maxFlatFee = maxFlatFee_;
         emit FeeLimitsSet(maxFeeBps_, maxFlatFee_);
@@ -775,6 +777,7 @@ contract BitcoinTunnel is AccessControl {
         token.mint(to, amount);
     }
 
+    /// @dev Fits uint64: flat <= FLAT_FEE_CAP (2.1e15) and sats * bps / BPS <= sats / 2 < 2**63 (bps <= FEE_BPS_CAP).
     function _fee(uint64 sats, uint16 bps, uint64 flat) private pure returns (uint64) {
         return uint64(uint256(flat) + (uint256(sats) * bps) / BPS);
     }

@@ -858,7 +858,15 @@ describe("BitcoinTunnel", function () {
         .withArgs(stranger.address, operatorRole);
 
       await expect(tunnel.setFeeLimits(100, 50)).to.emit(tunnel, "FeeLimitsSet").withArgs(100, 50);
-      await expect(tunnel.setFeeLimits(5001, 50)).to.be.revertedWithCustomError(tunnel, "FeeLimitTooHigh");
+      await expect(tunnel.setFeeLimits(5001, 50))
+        .to.be.revertedWithCustomError(tunnel, "FeeLimitTooHigh")
+        .withArgs(5001, 50);
+      // The flat fee limit is capped at 21 million BTC in satoshis, so no fee can overflow uint64.
+      const flatCap = 2_100_000_000_000_000n;
+      await expect(tunnel.setFeeLimits(5000, flatCap + 1n))
+        .to.be.revertedWithCustomError(tunnel, "FeeLimitTooHigh")
+        .withArgs(5000, flatCap + 1n);
+      await expect(tunnel.setFeeLimits(5000, flatCap)).to.emit(tunnel, "FeeLimitsSet").withArgs(5000, flatCap);
       await expect(tunnel.setWithdrawalWindow(7200)).to.emit(tunnel, "WithdrawalWindowSet").withArgs(7200);
       await expect(tunnel.setWithdrawalWindow(60)).to.be.revertedWithCustomError(tunnel, "InvalidWithdrawalWindow");
     });
