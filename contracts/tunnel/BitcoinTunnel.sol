@@ -56,7 +56,7 @@ contract BitcoinTunnel is AccessControl {
 
     /// @notice Lifecycle of a vault. Live: takes deposits and withdrawals. Paused: neither (resumable). Closing:
     ///         serves withdrawals, takes only deposits from blocks up to the Bitcoin height at which it closed.
-    ///         Slashed: a withdrawal was challenged; no deposits, no new withdrawals.
+    ///         Slashed: a withdrawal was challenged; no deposits, no new withdrawals, no fee claims.
     enum VaultStatus {
         None,
         Live,
@@ -515,12 +515,14 @@ contract BitcoinTunnel is AccessControl {
         emit BondWithdrawn(vaultId, to, amount);
     }
 
-    /// @notice Mints a vault's accrued deposit and withdrawal fees. Vault operator only.
+    /// @notice Mints a vault's accrued deposit and withdrawal fees; not for a Slashed vault (its custody no longer
+    ///         matches what it backs). Vault operator only.
     /// @param vaultId The vault.
     /// @param to Receives the hemiBTC.
     function claimFees(uint32 vaultId, address to) external {
         Vault storage v = _operated(vaultId);
         if (to == address(0)) revert ZeroAddress();
+        if (v.status == VaultStatus.Slashed) revert BadVaultStatus(vaultId, VaultStatus.Slashed);
         uint64 amount = v.accruedFees;
         if (amount == 0) revert ZeroAmount();
         v.accruedFees = 0;

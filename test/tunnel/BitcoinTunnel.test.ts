@@ -647,6 +647,11 @@ describe("BitcoinTunnel", function () {
       await expect(tunnel.connect(user).requestWithdrawal(userScript, 10_000n))
         .to.be.revertedWithCustomError(tunnel, "NoVaultCanServe")
         .withArgs(10_000n);
+      // The operator of a slashed vault cannot mint its accrued fees.
+      expect(v.accruedFees).to.be.greaterThan(0n);
+      await expect(tunnel.connect(operator).claimFees(1, operator.address))
+        .to.be.revertedWithCustomError(tunnel, "BadVaultStatus")
+        .withArgs(1, VaultStatus.Slashed);
     });
 
     it("a payout proven after the deadline but before a challenge still finalizes", async function () {
