@@ -30,8 +30,8 @@ import {HemiBTC} from "./HemiBTC.sol";
 ///        order. The batch form `confirmDepositsInBlock` requires its items in block order and skips (without
 ///        reverting) deposits already confirmed, so a front-run of one deposit cannot sink a batch.
 ///      - Withdrawal. `requestWithdrawal` burns the user's hemiBTC and queues a withdrawal with a sequential uint64 id
-///        (the first is 1) and a deadline (now + `withdrawalWindow`). The operator pays out with a Bitcoin transaction
-///        whose outputs are: exactly one paying the requested script exactly sats - fee; exactly one
+///        (the first is 1) and a deadline (now + the larger of `withdrawalWindow` and 20 minutes per confirmation
+///        the vault requires). The operator pays out with a Bitcoin transaction whose outputs are: exactly one paying the requested script exactly sats - fee; exactly one
 ///        `OP_RETURN PUSH8 <id as 8 bytes big-endian>` (script 0x6a08 || id); and any number of change outputs to
 ///        the vault's custody script; nothing else. Anyone proves it with `finalizeWithdrawal`: custody drops by
 ///        the amount paid and the withdrawal fee accrues to the vault. One payout transaction serves one withdrawal.
@@ -192,7 +192,7 @@ contract BitcoinTunnel is AccessControl {
     uint16 public maxFeeBps;
     /// @notice Largest flat fee an operator may set, in satoshis.
     uint64 public maxFlatFee;
-    /// @notice Seconds an operator has to get a payout proven.
+    /// @notice Seconds an operator has to get a payout proven (at least 20 minutes per confirmation the vault needs).
     uint64 public withdrawalWindow;
     /// @notice Number of vaults created (ids 1..vaultCount).
     uint32 public vaultCount;
@@ -988,7 +988,12 @@ contract BitcoinTunnel is AccessControl {
         token.burn(msg.sender, sats);
         v.pending += sats;
         id = ++withdrawalCount;
-        uint48 deadline = uint48(block.timestamp + withdrawalWindow);
+        // At least 20 minutes per required confirmation, so a slow run of Bitcoin blocks cannot make a prompt payout
+        // unprovable before the deadline (at most 1000 * 20 minutes, under 14 days).
+        uint256 window = uint256(v.confirmations) * 20 minutes;
+        uint256 setWindow = withdrawalWindow;
+        if (setWindow > window) window = setWindow;
+        uint48 deadline = uint48(block.timestamp + window);
         _withdrawals[id] = Withdrawal({
             requester: msg.sender,
             vaultId: vaultId,

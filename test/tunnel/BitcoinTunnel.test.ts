@@ -654,6 +654,21 @@ describe("BitcoinTunnel", function () {
         .withArgs(1, VaultStatus.Slashed);
     });
 
+    it("gives at least 20 minutes per required confirmation before the deadline, else the withdrawal window", async function () {
+      const window = await tunnel.withdrawalWindow(); // 1 day: more than 6 confirmations * 20 minutes
+      const deadlineOf = async (id: bigint) => (await tunnel.withdrawal(id)).deadline;
+      const id1 = await request(10_000n);
+      expect(await deadlineOf(id1)).to.equal(BigInt(await time.latest()) + window);
+      // 100 confirmations: 2000 minutes, more than the 1-day window.
+      await tunnel.connect(manager).setVaultConfirmations(1, 100);
+      const id2 = await request(10_000n);
+      expect(await deadlineOf(id2)).to.equal(BigInt(await time.latest()) + 100n * 20n * 60n);
+      // 72 confirmations: exactly the window.
+      await tunnel.connect(manager).setVaultConfirmations(1, 72);
+      const id3 = await request(10_000n);
+      expect(await deadlineOf(id3)).to.equal(BigInt(await time.latest()) + window);
+    });
+
     it("a payout proven after the deadline but before a challenge still finalizes", async function () {
       const sats = 100_000n;
       const id = await request(sats);
