@@ -105,8 +105,10 @@ describe("SDK TunnelClient: deposits to Paused and Closing vaults", function () 
     // The tunnel agrees: it refuses the late deposit once its block has the confirmations.
     await stack.mine(1);
     const proof = await buildTxProof(stack.rpc, late);
-    const revert = await rejection(stack.tunnel.confirmDeposit(proof, 0));
-    expect((revert as Error).message).to.include(`VaultNotAcceptingDeposits(1, 3, ${v.depositsUntilHeight + 1})`);
+    const revert = (await rejection(stack.tunnel.confirmDeposit.staticCall(proof, 0))) as Error & { data?: string };
+    const decoded = stack.tunnel.interface.parseError(revert.data ?? "0x");
+    expect(decoded?.name, revert.message).to.equal("VaultNotAcceptingDeposits");
+    expect(decoded?.args.map(String)).to.deep.equal(["1", "3", String(v.depositsUntilHeight + 1)]);
 
     expect((await client.depositStatus(early)).stage).to.equal("ready");
     await client.proveDeposit(early);
