@@ -31,10 +31,11 @@ import {HemiBTC} from "./HemiBTC.sol";
 ///        reverting) deposits already confirmed, so a front-run of one deposit cannot sink a batch.
 ///      - Withdrawal. `requestWithdrawal` burns the user's hemiBTC and queues a withdrawal with a sequential uint64 id
 ///        (the first is 1) and a deadline (now + the larger of `withdrawalWindow` and 20 minutes per confirmation
-///        the vault requires). The operator pays out with a Bitcoin transaction whose outputs are: exactly one paying the requested script exactly sats - fee; exactly one
-///        `OP_RETURN PUSH8 <id as 8 bytes big-endian>` (script 0x6a08 || id); and any number of change outputs to
-///        the vault's custody script; nothing else. Anyone proves it with `finalizeWithdrawal`: custody drops by
-///        the amount paid and the withdrawal fee accrues to the vault. One payout transaction serves one withdrawal.
+///        the vault requires). The operator pays out with a Bitcoin transaction whose outputs are: exactly one
+///        paying the requested script exactly sats - fee; exactly one `OP_RETURN PUSH8 <id as 8 bytes big-endian>`
+///        (script 0x6a08 || id); and any number of change outputs to the vault's custody script; nothing else.
+///        Anyone proves it with `finalizeWithdrawal`: custody drops by the amount paid and the withdrawal fee
+///        accrues to the vault. One payout transaction serves one withdrawal.
 ///      - Bond, in hemiBTC held by this contract. A vault takes a withdrawal only while its free bond
 ///        (bond - pending) covers it, so every pending withdrawal is covered. A withdrawal not proven by its deadline
 ///        can be challenged by anyone: the requester receives the full `sats` burned (fee included) from the bond,
@@ -192,7 +193,7 @@ contract BitcoinTunnel is AccessControl {
     uint16 public maxFeeBps;
     /// @notice Largest flat fee an operator may set, in satoshis.
     uint64 public maxFlatFee;
-    /// @notice Seconds an operator has to get a payout proven (at least 20 minutes per confirmation the vault needs).
+    /// @notice Seconds an operator has to get a payout proven (more if the vault's confirmations * 20 minutes is more).
     uint64 public withdrawalWindow;
     /// @notice Number of vaults created (ids 1..vaultCount).
     uint32 public vaultCount;
