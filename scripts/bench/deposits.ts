@@ -23,7 +23,7 @@ import { deployFabric } from "../../relayer/src/evm/deployFabric";
 import { writeDeployment } from "../../relayer/src/evm/deployment";
 import { TUNNEL_ABI } from "../../relayer/src/evm/tunnel";
 import { custodyScriptOf, parseCustodyKey } from "../../relayer/src/roles/withdrawals/custodyKey";
-import { startRelayer } from "../../relayer/src/relayer";
+import { startRelayer, type RunningRelayer } from "../../relayer/src/relayer";
 import { buildDeposit, fanOut, fundFromCoinbase } from "../../test/relayer/helpers/tunnelBitcoin";
 import { printTable, writeBenchResult } from "./report";
 
@@ -49,6 +49,7 @@ export async function runDepositsBench(
   const redis = await resolveRedis({ url: process.env.REDIS_URL });
   const provider = new JsonRpcProvider(evmUrl, Network.from(31337), { staticNetwork: true, cacheTimeout: -1 });
   const log = createLogger({ level: "warn" });
+  let relayer: RunningRelayer | undefined;
   try {
     const btc = new BitcoinRpcClient({ url: btcNode.url });
     const funder = randomKey();
@@ -93,7 +94,7 @@ export async function runDepositsBench(
         DEPOSITS_MAX_BATCH: String(maxBatch),
       },
     });
-    const relayer = await startRelayer(cfg, ["headers", "deposits"], log);
+    relayer = await startRelayer(cfg, ["headers", "deposits"], log);
     const tunnel = new Contract(deployment.contracts.BitcoinTunnel, TUNNEL_ABI, provider);
     const miner = await btc.getNewAddress();
 
@@ -104,13 +105,20 @@ export async function runDepositsBench(
       for (const tx of txs.slice(b * perBlock, (b + 1) * perBlock)) ids.push(await btc.sendRawTransaction(tx.toHex()));
       await btc.generateBlock(miner, ids);
     }
+    // Bounded: a stuck relayer fails the benchmark instead of hanging it (generous: 1 s per deposit, >= 2 min).
+    const limitMs = Math.max(120_000, deposits * 1_000);
+    const deadline = Date.now() + limitMs;
     for (;;) {
       const { count } = (await tunnel.orderCursor()) as { count: bigint };
       if (Number(count) >= deposits) break;
+      if (Date.now() > deadline) {
+        throw new Error(`deposits bench: ${count} of ${deposits} deposits minted after ${limitMs} ms; giving up`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     await relayer.stop();
+    relayer = undefined;
 
     const events = await tunnel.queryFilter(tunnel.filters.DepositConfirmed(), 0, "latest");
     if (events.length !== deposits)
@@ -128,6 +136,7 @@ export async function runDepositsBench(
       gasPerDeposit: Math.round(gas / deposits),
     };
   } finally {
+    await relayer?.stop();
     provider.destroy();
     await server.close();
     await btcNode.close();

@@ -5,7 +5,7 @@
  *
  *   npx hardhat run scripts/bench/headers.ts        (needs redis-server on PATH or Redis on 127.0.0.1:6379)
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -19,7 +19,8 @@ import { resolveRedis } from "../../relayer/src/core/redis";
 import { deployFabric } from "../../relayer/src/evm/deployFabric";
 import { writeDeployment } from "../../relayer/src/evm/deployment";
 import { LIGHT_CLIENT_ABI } from "../../relayer/src/evm/lightClient";
-import { startRelayer } from "../../relayer/src/relayer";
+import { startRelayer, type RunningRelayer } from "../../relayer/src/relayer";
+import { writeBenchResult } from "./report";
 
 /** Hardhat development account 0 deploys and relays. */
 const DEV_KEY = DEV_KEYS[0];
@@ -42,6 +43,7 @@ export async function runHeadersBench(headers = 5_000, batchSize = 200): Promise
   const redis = await resolveRedis({ url: process.env.REDIS_URL });
   const provider = new JsonRpcProvider(evmUrl, Network.from(31337), { staticNetwork: true, cacheTimeout: -1 });
   const log = createLogger({ level: "warn" });
+  let relayer: RunningRelayer | undefined;
   try {
     const btc = new BitcoinRpcClient({ url: btcNode.url });
     const deployment = await deployFabric({
@@ -68,14 +70,21 @@ export async function runHeadersBench(headers = 5_000, batchSize = 200): Promise
     });
     const lc = new Contract(deployment.contracts.BitcoinLightClient, LIGHT_CLIENT_ABI, provider);
     const t0 = process.hrtime.bigint();
-    const relayer = await startRelayer(cfg, ["headers"], log);
+    relayer = await startRelayer(cfg, ["headers"], log);
+    // Bounded: a stuck relayer fails the benchmark instead of hanging it (generous: 50 ms per header, >= 2 min).
+    const limitMs = Math.max(120_000, headers * 50);
+    const deadline = Date.now() + limitMs;
     for (;;) {
       const [, height] = (await lc.bestBlock()) as [string, bigint];
       if (Number(height) >= headers) break;
+      if (Date.now() > deadline) {
+        throw new Error(`headers bench: light client at ${height} of ${headers} after ${limitMs} ms; giving up`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     await relayer.stop();
+    relayer = undefined;
 
     const events = await lc.queryFilter(lc.filters.HeadersAdded(), 0, "latest");
     let gasTotal = 0;
@@ -91,6 +100,7 @@ export async function runHeadersBench(headers = 5_000, batchSize = 200): Promise
       gasPerHeader: Math.round(gasTotal / headers),
     };
   } finally {
+    await relayer?.stop();
     provider.destroy();
     await server.close();
     await btcNode.close();
@@ -108,11 +118,7 @@ async function main(): Promise<void> {
         `${r.transactions} transactions of up to ${r.batchSize} headers; ${r.gasPerHeader} gas per header`,
     );
   }
-  const dir = path.join(__dirname, "..", "..", "bench", "results");
-  mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, "headers.json");
-  writeFileSync(out, JSON.stringify({ measuredAt: new Date().toISOString(), results }, null, 2) + "\n");
-  console.log(`wrote ${out}`);
+  console.log(`wrote ${writeBenchResult("headers", { results })}`);
 }
 
 if (require.main === module) {
