@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {BitcoinTxOutputs} from "../BitcoinTxOutputs.sol";
+import {BitcoinTxOutputs} from "../tunnel/BitcoinTxOutputs.sol";
 
 /// @title BitcoinTxOutputsHarness
 /// @notice Exposes BitcoinTxOutputs for tests: every output of a raw transaction as (value, script).
