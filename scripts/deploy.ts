@@ -8,21 +8,14 @@
  */
 import hre from "hardhat";
 import { BitcoinRpcClient } from "../relayer/src/bitcoin/rpcClient";
-import { ConfigError } from "../relayer/src/config/load";
-import { configSchema } from "../relayer/src/config/schema";
+import { loadConfig } from "../relayer/src/config/load";
 import { deployFabric, deployOptionsFromConfig } from "../relayer/src/evm/deployFabric";
 import { writeDeployment } from "../relayer/src/evm/deployment";
 
 async function main(): Promise<void> {
-  // The same variables as the CLI; the signer comes from Hardhat's network config instead of RELAYER_PRIVATE_KEY.
-  const parsed = configSchema.safeParse(
-    Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== "")),
-  );
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join(".")))];
-    throw new ConfigError(`invalid configuration: ${fields.join(", ")}`, fields);
-  }
-  const cfg = parsed.data;
+  // The same settings as the CLI (HEMI_FABRIC_CONFIG file and environment); the signer comes from Hardhat's network
+  // config instead of RELAYER_PRIVATE_KEY.
+  const cfg = loadConfig();
   const [signer] = await hre.ethers.getSigners();
   const bitcoin = new BitcoinRpcClient({ url: cfg.BITCOIN_RPC_URL, cookieFile: cfg.BITCOIN_RPC_COOKIE_FILE });
   const deployment = await deployFabric({ signer, bitcoin, ...deployOptionsFromConfig(cfg) });

@@ -10,6 +10,7 @@
  */
 import { Contract, type ContractRunner, type Signer } from "ethers";
 import type { OutputSpec } from "../bitcoin/txBuilder";
+import { parseContractEvents } from "./events";
 import { HEMI_BTC_ABI, TUNNEL_ABI } from "./tunnel";
 
 /** BitcoinTunnel.VaultTerms. Fees: flat + amount * bps / 10000; minDeposit in satoshis. */
@@ -62,10 +63,8 @@ export async function createOperatorVault(opts: {
   }
   const t = tunnelAt(opts.tunnel, opts.operator);
   const receipt = await (await t.createVault(script, opts.terms)).wait();
-  const created = receipt?.logs
-    .map((l: { topics: string[]; data: string }) => t.interface.parseLog(l))
-    .find((e: { name: string } | null) => e?.name === "VaultCreated");
-  if (created === undefined || created === null) throw new Error("createVault: no VaultCreated event in the receipt");
+  const created = parseContractEvents(t, opts.tunnel, receipt?.logs ?? []).find((e) => e.name === "VaultCreated");
+  if (created === undefined) throw new Error("createVault: no VaultCreated event in the receipt");
   const id = Number(created.args.vaultId as bigint);
   if (opts.confirmations !== 6) {
     if (opts.admin === undefined) {

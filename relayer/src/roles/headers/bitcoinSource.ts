@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { reverseHex } from "../../bitcoin/byteOrder";
+import { hash256 } from "../../bitcoin/node/consensus";
 
 /** A raw header of the node's best chain; `hash` in display order, `header` 80 bytes of hex. */
 export interface RawHeaderRow {
@@ -18,8 +18,7 @@ export interface BitcoinHeaderSource {
 
 /** hash256 of a raw 80-byte header, display order. */
 export function headerHashDisplay(headerHex: string): string {
-  const once = createHash("sha256").update(Buffer.from(headerHex, "hex")).digest();
-  return reverseHex(createHash("sha256").update(once).digest("hex"));
+  return reverseHex(hash256(Buffer.from(headerHex, "hex")).toString("hex"));
 }
 
 /** The prev-block hash inside a raw header, display order. */
