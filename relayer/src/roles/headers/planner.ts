@@ -22,6 +22,8 @@ export interface SyncStatus {
   reorg?: { forkHeight: number; lightClientBest: string };
   /** Set when the node's chain is fully stored but the light client prefers another (heavier) branch. */
   nodeChainStoredButNotBest?: boolean;
+  /** Set when the node's tip is on the light client's best chain, below its best block (the node is behind). */
+  nodeBehind?: boolean;
   next?: HeadersBatch;
 }
 
@@ -78,6 +80,15 @@ export async function planNextBatch(
     status.lag = nodeHeight - best.height;
     if (status.lag === 0) return status;
     firstMissing = best.height + 1;
+  } else if (
+    best.height > nodeHeight &&
+    nodeHeight >= anchorHeight &&
+    displayToInternal(await nodeHash(nodeHeight)) === (await lc.blockHashAt(nodeHeight))
+  ) {
+    // The node is behind the light client on the same chain (e.g. still syncing, or another node): no reorg and
+    // nothing to submit.
+    status.nodeBehind = true;
+    return status;
   } else {
     const anchorNode = await nodeHash(anchorHeight);
     const anchorLc = await lc.blockHashAt(anchorHeight);
