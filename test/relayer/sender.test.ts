@@ -125,7 +125,8 @@ describe("relayer EVM sender", function () {
     try {
       const nonce = await provider.getTransactionCount(wallet.address);
       const initialMaxFee = (await provider.getFeeData()).maxFeePerGas ?? 0n;
-      const s = sender({ receiptTimeoutMs: 400 });
+      // Room for many replacements: under load the mine below may come late, and the send must still be waiting.
+      const s = sender({ receiptTimeoutMs: 400, maxReplacements: 10 });
       const pending = s.send({
         key: "h5",
         role: "test",
