@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {BitcoinDifficulty} from "./BitcoinDifficulty.sol";
 import {BitcoinHash} from "./BitcoinHash.sol";
 import {BitcoinHeader} from "./BitcoinHeader.sol";
 import {BitcoinMerkle} from "./BitcoinMerkle.sol";
@@ -14,8 +15,16 @@ import {BitcoinTx} from "./BitcoinTx.sol";
 ///      Storage is one slot per canonical header (its hash, by height). Everything else a child header needs to
 ///      be checked against a canonical parent is derived: on Mainnet and Regtest every block of a difficulty
 ///      epoch carries the same nBits, so one record per epoch (work before it, nBits, first and last timestamps)
-///      gives any canonical block's chain work; Testnet, where minimum-difficulty blocks break that, also keeps
-///      a per-height record. Headers off the canonical chain ("forks") are stored in full, keyed by hash.
+///      gives any canonical block's chain work; Testnet and Testnet4, where minimum-difficulty blocks break that,
+///      also keep a per-height record. Headers off the canonical chain ("forks") are stored in full, keyed by hash,
+///      with the canonical block their branch joined ("base"). A canonical block displaced by a reorganisation is
+///      forgotten (its height slot is rewritten); a branch through it is submitted again from the last common block.
+///
+///      Reorganisations: a heavier branch whose parent is canonical is written at once (one slot per header). A
+///      heavier branch that ends on stored fork blocks is applied by walking down from its tip; when that walk is
+///      longer than INLINE_REORG_BLOCKS it is left pending and anyone advances it with `continueReorg`. While a
+///      reorganisation is pending, every view answers for the chain up to the branch's base only (a block common
+///      to the old and the new chain), and no header can be submitted.
 ///
 ///      Not checked (documented limits): the median-time-past and future-time rules, and version bits.
 contract BitcoinLightClient {
@@ -23,7 +32,8 @@ contract BitcoinLightClient {
     enum Network {
         Mainnet,
         Testnet,
-        Regtest
+        Regtest,
+        Testnet4
     }
 
     /// @notice An SPV proof that a transaction is in a canonical block.
@@ -44,11 +54,12 @@ contract BitcoinLightClient {
 
     /// @notice The canonical tip, packed in one slot (its hash is the canonical hash at `height`).
     struct Tip {
-        uint128 work; // cumulative chain work since (and including) the anchor
+        uint120 work; // cumulative chain work since (and including) the anchor
         uint32 height;
         uint32 time;
         uint32 bits;
         uint32 epochBits; // nBits of the first block of the tip's epoch (Testnet's "last normal" bits)
+        bool reorgPending; // a reorganisation to this tip is still being applied (see PendingReorg)
     }
 
     /// @notice One record per difficulty epoch of the canonical chain.
@@ -59,7 +70,7 @@ contract BitcoinLightClient {
         uint32 lastTime; // timestamp of the epoch's last block, once it is canonical
     }
 
-    /// @notice Per-height record kept on Testnet only.
+    /// @notice Per-height record kept on Testnet and Testnet4 only.
     struct BlockMeta {
         uint128 work;
         uint32 time;
@@ -75,6 +86,18 @@ contract BitcoinLightClient {
         uint32 bits;
         uint32 epochBits;
         uint32 epochStartTime;
+        uint32 baseHeight; // height of the canonical block the branch joined when this block was stored
+        bytes24 baseTag; // the first 24 bytes of that block's hash (internal order)
+    }
+
+    /// @notice A reorganisation being applied in steps: the blocks from the new tip down to `cursor` are written.
+    struct PendingReorg {
+        bytes32 cursor; // the next stored fork block to make canonical, walking down
+        bytes32 oldBest; // the best block before the reorganisation
+        uint32 cursorHeight; // height of `cursor`
+        uint32 safeHeight; // the branch's base: the highest block known to be on both chains
+        uint32 oldHeight; // height of `oldBest`
+        uint32 applied; // blocks of the branch written so far
     }
 
     /// @dev Everything needed to check a child header, in memory.
@@ -99,8 +122,9 @@ contract BitcoinLightClient {
 
     /// @notice How far below the tip a fork's parent is searched for among canonical headers.
     uint256 public constant MAX_FORK_SEARCH = 4032;
-    /// @dev Testnet's minimum-difficulty rule: a block more than 20 minutes after its parent may use the limit.
-    uint256 private constant TESTNET_MIN_DIFFICULTY_GAP = 20 minutes;
+    /// @notice Blocks of a reorganisation applied inside the `submitHeaders` call that makes a branch the heaviest;
+    ///         the rest is applied by `continueReorg`.
+    uint256 public constant INLINE_REORG_BLOCKS = 256;
     /// @dev Storage base of the canonical hashes: slot HASHES_SLOT + height.
     uint256 private constant HASHES_SLOT = uint256(keccak256("hemi-fabric.BitcoinLightClient.hashes")) - 1;
 
@@ -115,6 +139,7 @@ contract BitcoinLightClient {
     mapping(uint256 epoch => Epoch) private _epochs;
     mapping(uint256 height => BlockMeta) private _meta;
     mapping(bytes32 blockHash => ForkBlock) private _forks;
+    PendingReorg private _pending;
 
     /// @notice Headers were stored, canonical or not.
     event HeadersAdded(bytes32 firstHash, uint32 firstHeight, uint32 count);
@@ -122,11 +147,26 @@ contract BitcoinLightClient {
     event NewBestBlock(bytes32 hash, uint32 height);
     /// @notice A heavier branch replaced part of the canonical chain; `forkHeight` is the last common block.
     event Reorg(bytes32 oldBest, bytes32 newBest, uint32 forkHeight);
+    /// @notice A heavier branch is being applied in steps; views answer up to `safeHeight` until `Reorg` is emitted.
+    event ReorgStarted(bytes32 oldBest, bytes32 newBest, uint32 safeHeight, uint32 cursorHeight);
+    /// @notice A step of a pending reorganisation: blocks down to `cursorHeight` + 1 are written, `applied` in all.
+    event ReorgProgress(bytes32 newBest, uint32 cursorHeight, uint32 applied);
 
     /// @notice Submitted header bytes are empty or not a whole number of 80-byte headers.
     error InvalidHeadersLength(uint256 length);
     /// @notice The first header's parent is neither canonical (within MAX_FORK_SEARCH of the tip) nor a stored fork.
     error UnknownParent(bytes32 prevHash);
+    /// @notice The parent is a stored fork block whose branch joined the chain at `baseHeight`, a block since
+    ///         displaced by a reorganisation: submit the branch again from the last block it shares with the chain.
+    error ForkBaseDisplaced(bytes32 prevHash, uint32 baseHeight);
+    /// @notice A reorganisation is being applied: call `continueReorg` until it is done.
+    error ReorgInProgress(uint32 cursorHeight, uint32 safeHeight);
+    /// @notice `continueReorg` was called with no reorganisation pending.
+    error NoReorgPending();
+    /// @notice `continueReorg(0)`: at least one block must be applied.
+    error ZeroReorgSteps();
+    /// @notice A block the pending walk needs is not stored (cannot happen while the branch's base is canonical).
+    error UnknownAncestor(bytes32 blockHash, uint32 height);
     /// @notice Header `index` of the batch does not name the previous header as its parent.
     error HeaderDoesNotLink(uint256 index, bytes32 expectedPrevHash, bytes32 prevHash);
     /// @notice The header's nBits is not what the difficulty rules require at that height.
@@ -153,12 +193,13 @@ contract BitcoinLightClient {
     /// @param anchorHeight_ Its height.
     /// @param epochStartTimestamp Timestamp of the first block of the anchor's difficulty epoch
     ///        (height - height % 2016), needed to check the first retarget.
-    /// @param network_ Mainnet, Testnet or Regtest rules.
+    /// @param network_ Mainnet, Testnet (testnet3), Regtest or Testnet4 (BIP94) rules.
     constructor(bytes memory anchorHeader, uint32 anchorHeight_, uint32 epochStartTimestamp, Network network_) {
         BitcoinHeader.Header memory h = BitcoinHeader.parse(anchorHeader);
         uint256 limit = network_ == Network.Regtest ? BitcoinHeader.POW_LIMIT_REGTEST : BitcoinHeader.POW_LIMIT_MAINNET;
+        bool perHeight = BitcoinDifficulty.hasMinDifficultyBlocks(uint8(network_));
         if (
-            network_ == Network.Testnet &&
+            perHeight &&
             h.bits == BitcoinHeader.POW_LIMIT_BITS_MAINNET &&
             anchorHeight_ % BitcoinHeader.RETARGET_INTERVAL != 0
         ) revert AmbiguousTestnetAnchor(h.bits);
@@ -175,7 +216,14 @@ contract BitcoinLightClient {
 
         uint256 work = BitcoinHeader.workFromTarget(target);
         _setHash(anchorHeight_, h.hash);
-        _tip = Tip({work: _toWork128(work), height: anchorHeight_, time: h.timestamp, bits: h.bits, epochBits: h.bits});
+        _tip = Tip({
+            work: _toWork120(work),
+            height: anchorHeight_,
+            time: h.timestamp,
+            bits: h.bits,
+            epochBits: h.bits,
+            reorgPending: false
+        });
         _epochs[anchorHeight_ / BitcoinHeader.RETARGET_INTERVAL] = Epoch({
             workBefore: 0,
             bits: h.bits,
@@ -184,7 +232,7 @@ contract BitcoinLightClient {
                 ? h.timestamp
                 : 0
         });
-        if (network_ == Network.Testnet) {
+        if (perHeight) {
             _meta[anchorHeight_] = BlockMeta({work: uint128(work), time: h.timestamp, bits: h.bits});
         }
         emit NewBestBlock(h.hash, anchorHeight_);
@@ -196,7 +244,9 @@ contract BitcoinLightClient {
 
     /// @notice Stores one or more concatenated 80-byte headers. Each must link to its predecessor, the first to
     ///         a stored header (the tip, a canonical header at most MAX_FORK_SEARCH below it, or a stored fork).
-    ///         A branch heavier than the canonical chain becomes canonical.
+    ///         A branch heavier than the canonical chain becomes canonical (see `continueReorg` for deep branches).
+    ///         Headers of a fork branch that are already stored are accepted again (so a branch can be resubmitted
+    ///         from the last block it shares with the chain); a batch that adds nothing reverts HeaderAlreadyKnown.
     /// @param headers Concatenated raw headers, parent first.
     function submitHeaders(bytes calldata headers) external {
         uint256 len = headers.length;
@@ -204,6 +254,7 @@ contract BitcoinLightClient {
         uint256 count = len / BitcoinHeader.HEADER_LENGTH;
 
         Tip memory tip = _tip;
+        if (tip.reorgPending) revert ReorgInProgress(_pending.cursorHeight, _pending.safeHeight);
         bytes32 tipHash = _hashAt(tip.height);
         bytes32 firstPrev;
         assembly {
@@ -231,7 +282,7 @@ contract BitcoinLightClient {
             epochStartTime: 0 // loaded below only when a retarget needs it
         });
         Difficulty memory d;
-        bool testnet = network == Network.Testnet;
+        bool testnet = BitcoinDifficulty.hasMinDifficultyBlocks(uint8(network));
         uint256 i = 0;
         while (i < count) {
             uint256 pos = (uint256(c.height) + 1) % BitcoinHeader.RETARGET_INTERVAL;
@@ -241,7 +292,7 @@ contract BitcoinLightClient {
                 }
                 if (pos == 0) d.epochStartLoaded = true; // from here on _advance keeps it current
                 _advance(c, d, headers, i, i * BitcoinHeader.HEADER_LENGTH);
-                _writeCanonical(c, d.work, testnet);
+                _writeCanonical(c, testnet);
                 ++i;
                 continue;
             }
@@ -256,7 +307,7 @@ contract BitcoinLightClient {
             _fastRun(c, d, headers, i, n);
             i += n;
         }
-        _tip = Tip({work: _toWork128(c.work), height: c.height, time: c.time, bits: c.bits, epochBits: c.epochBits});
+        _setTip(c, false);
         emit HeadersAdded(_hashAt(tip.height + 1), tip.height + 1, uint32(count));
         emit NewBestBlock(c.hash, c.height);
     }
@@ -346,7 +397,9 @@ contract BitcoinLightClient {
         }
     }
 
-    /// @dev Stores headers that branch off below the tip; reorganises when the branch becomes the heaviest.
+    /// @dev Checks headers that branch off below the tip. A branch that ends heavier than the canonical chain is
+    ///      made canonical (at once from a canonical parent, else by the walk through its stored blocks); a lighter
+    ///      one is stored as fork blocks.
     function _addFork(
         bytes calldata headers,
         uint256 count,
@@ -354,90 +407,203 @@ contract BitcoinLightClient {
         bytes32 tipHash,
         bytes32 firstPrev
     ) private {
-        Ctx memory c = _findParent(firstPrev, tip);
-        Ctx[] memory branch = new Ctx[](count);
+        (Ctx memory parent, bool parentCanonical, uint32 baseHeight, bytes24 baseTag) = _findParent(firstPrev, tip);
+        Ctx[] memory branch = _checkBranch(headers, count, parent, tip.height);
+        if (branch[count - 1].work > tip.work) {
+            emit HeadersAdded(branch[0].hash, branch[0].height, uint32(count));
+            _becomeBest(branch, tipHash, tip.height, parentCanonical, baseHeight);
+            return;
+        }
+        bool added;
+        for (uint256 k = 0; k < count; ++k) {
+            if (_storeFork(branch[k], baseHeight, baseTag)) added = true;
+        }
+        if (!added) revert HeaderAlreadyKnown(branch[0].hash, branch[0].height);
+        emit HeadersAdded(branch[0].hash, branch[0].height, uint32(count));
+    }
+
+    /// @dev Checks each header of a branch on `parent`; none may be canonical already.
+    function _checkBranch(
+        bytes calldata headers,
+        uint256 count,
+        Ctx memory parent,
+        uint32 tipHeight
+    ) private view returns (Ctx[] memory branch) {
+        branch = new Ctx[](count);
         Difficulty memory d;
+        Ctx memory c = parent;
         for (uint256 i = 0; i < count; ++i) {
             Ctx memory child = _copy(c);
             _advance(child, d, headers, i, i * BitcoinHeader.HEADER_LENGTH);
-            if (_forks[child.hash].work != 0 || _isCanonical(child.hash, child.height, tip.height)) {
-                revert HeaderAlreadyKnown(child.hash, child.height);
-            }
-            _forks[child.hash] = ForkBlock({
-                prevHash: child.prevHash,
-                work: _toWork128(child.work),
-                height: child.height,
-                time: child.time,
-                bits: child.bits,
-                epochBits: child.epochBits,
-                epochStartTime: child.epochStartTime
-            });
+            if (_isCanonical(child.hash, child.height, tipHeight)) revert HeaderAlreadyKnown(child.hash, child.height);
             branch[i] = child;
             c = child;
         }
-        emit HeadersAdded(branch[0].hash, branch[0].height, uint32(count));
-        if (c.work > tip.work) _reorganise(branch, tip, tipHash);
     }
 
-    /// @dev Makes the branch ending at `branch[last]` canonical.
-    function _reorganise(Ctx[] memory branch, Tip memory oldTip, bytes32 oldTipHash) private {
-        // Walk from the batch's first parent back through stored forks to the canonical chain.
-        uint256 extra;
-        Ctx memory cur = branch[0];
-        while (true) {
-            bytes32 prev = cur.prevHash;
-            uint32 parentHeight = cur.height - 1;
-            if (_isCanonical(prev, parentHeight, oldTip.height)) break;
-            cur = _forkCtx(prev);
-            ++extra;
+    /// @dev Stores a fork block, or refreshes the base of a stored one; false when nothing changed.
+    function _storeFork(Ctx memory c, uint32 baseHeight, bytes24 baseTag) private returns (bool) {
+        ForkBlock storage f = _forks[c.hash];
+        if (f.work != 0) {
+            if (f.baseHeight == baseHeight && f.baseTag == baseTag) return false;
+            f.baseHeight = baseHeight;
+            f.baseTag = baseTag;
+            return true;
         }
-        uint32 forkHeight = branch[0].height - 1 - uint32(extra);
-        // Apply the fork ancestors (oldest first), then the batch.
-        if (extra != 0) {
-            Ctx[] memory ancestors = new Ctx[](extra);
-            cur = branch[0];
-            for (uint256 k = extra; k > 0; --k) {
-                cur = _forkCtx(cur.prevHash);
-                ancestors[k - 1] = cur;
-            }
-            for (uint256 k = 0; k < extra; ++k) _applyCanonical(ancestors[k]);
-        }
-        for (uint256 k = 0; k < branch.length; ++k) _applyCanonical(branch[k]);
-
-        Ctx memory top = branch[branch.length - 1];
-        _tip = Tip({
-            work: _toWork128(top.work),
-            height: top.height,
-            time: top.time,
-            bits: top.bits,
-            epochBits: top.epochBits
+        _forks[c.hash] = ForkBlock({
+            prevHash: c.prevHash,
+            work: _toWork128(c.work),
+            height: c.height,
+            time: c.time,
+            bits: c.bits,
+            epochBits: c.epochBits,
+            epochStartTime: c.epochStartTime,
+            baseHeight: baseHeight,
+            baseTag: baseTag
         });
-        emit Reorg(oldTipHash, top.hash, forkHeight);
-        emit NewBestBlock(top.hash, top.height);
+        return true;
     }
 
-    /// @dev Writes a block of a branch becoming canonical (its work per block derived from its bits).
+    /// @dev Makes the heavier branch ending at `branch[last]` canonical: the batch's own blocks at once, then (when
+    ///      the batch's parent is a stored fork block) the stored blocks below it, walking down to the chain.
+    function _becomeBest(
+        Ctx[] memory branch,
+        bytes32 oldTipHash,
+        uint32 oldHeight,
+        bool parentCanonical,
+        uint32 baseHeight
+    ) private {
+        for (uint256 k = 0; k < branch.length; ++k) _applyCanonical(branch[k]);
+        Ctx memory top = branch[branch.length - 1];
+        uint32 parentHeight = branch[0].height - 1;
+        if (parentCanonical) {
+            _setTip(top, false);
+            emit Reorg(oldTipHash, top.hash, parentHeight);
+            emit NewBestBlock(top.hash, top.height);
+            return;
+        }
+        PendingReorg memory p = PendingReorg({
+            cursor: branch[0].prevHash,
+            oldBest: oldTipHash,
+            cursorHeight: parentHeight,
+            safeHeight: baseHeight,
+            oldHeight: oldHeight,
+            applied: uint32(branch.length)
+        });
+        if (_walk(p, INLINE_REORG_BLOCKS)) {
+            _setTip(top, false);
+            emit Reorg(oldTipHash, top.hash, p.cursorHeight);
+            emit NewBestBlock(top.hash, top.height);
+            return;
+        }
+        _setTip(top, true);
+        _pending = p;
+        emit ReorgStarted(oldTipHash, top.hash, p.safeHeight, p.cursorHeight);
+        emit ReorgProgress(top.hash, p.cursorHeight, p.applied);
+    }
+
+    /// @notice Advances a pending reorganisation by at most `maxBlocks` blocks. Anyone may call it.
+    /// @dev About 10k gas per block. Emits ReorgProgress, and Reorg + NewBestBlock when the branch is fully applied.
+    /// @param maxBlocks The most blocks to write in this call (at least 1).
+    /// @return done True when the reorganisation is complete.
+    function continueReorg(uint32 maxBlocks) external returns (bool done) {
+        Tip memory tip = _tip;
+        if (!tip.reorgPending) revert NoReorgPending();
+        if (maxBlocks == 0) revert ZeroReorgSteps();
+        PendingReorg memory p = _pending;
+        bytes32 newBest = _hashAt(tip.height);
+        done = _walk(p, maxBlocks);
+        if (done) {
+            delete _pending;
+            _tip.reorgPending = false;
+            emit ReorgProgress(newBest, p.cursorHeight, p.applied);
+            emit Reorg(p.oldBest, newBest, p.cursorHeight);
+            emit NewBestBlock(newBest, tip.height);
+        } else {
+            _pending.cursor = p.cursor;
+            _pending.cursorHeight = p.cursorHeight;
+            _pending.applied = p.applied;
+            emit ReorgProgress(newBest, p.cursorHeight, p.applied);
+        }
+    }
+
+    /// @dev Writes stored fork blocks canonical from `p.cursor` down, at most `budget` of them; true once the cursor
+    ///      is a block the old chain already has at its height (the fork point, at or above the branch's base).
+    function _walk(PendingReorg memory p, uint256 budget) private returns (bool) {
+        bool perHeight = BitcoinDifficulty.hasMinDifficultyBlocks(uint8(network));
+        while (true) {
+            uint32 h = p.cursorHeight;
+            if (h <= p.oldHeight && _hashAt(h) == p.cursor) return true;
+            if (budget == 0) return false;
+            ForkBlock storage f = _forks[p.cursor];
+            Ctx memory c;
+            c.work = f.work;
+            if (c.work == 0 || h <= p.safeHeight || f.height != h) revert UnknownAncestor(p.cursor, h);
+            c.hash = p.cursor;
+            c.height = h;
+            c.time = f.time;
+            c.bits = f.bits;
+            _writeCanonical(c, perHeight);
+            p.cursor = f.prevHash;
+            p.cursorHeight = h - 1;
+            ++p.applied;
+            --budget;
+        }
+        return false; // unreachable
+    }
+
+    /// @dev Writes a block of a branch becoming canonical.
     function _applyCanonical(Ctx memory c) private {
-        uint256 work = BitcoinHeader.workFromTarget(BitcoinHeader.targetFromBits(c.bits, powLimit));
-        _writeCanonical(c, work, network == Network.Testnet);
+        _writeCanonical(c, BitcoinDifficulty.hasMinDifficultyBlocks(uint8(network)));
     }
 
-    /// @dev Records `c` as the canonical block at its height, with its epoch (and Testnet) bookkeeping.
-    function _writeCanonical(Ctx memory c, uint256 blockWork, bool testnet) private {
+    /// @dev Records `c` as the canonical block at its height, with its epoch (and per-height) bookkeeping. Blocks
+    ///      may be written in any order (a reorganisation walks down), so the epoch's first block keeps `lastTime`.
+    function _writeCanonical(Ctx memory c, bool perHeight) private {
         uint32 height = c.height;
         _setHash(height, c.hash);
-        if (testnet) _meta[height] = BlockMeta({work: _toWork128(c.work), time: c.time, bits: c.bits});
+        if (perHeight) _meta[height] = BlockMeta({work: _toWork128(c.work), time: c.time, bits: c.bits});
         uint256 pos = height % BitcoinHeader.RETARGET_INTERVAL;
         if (pos == 0) {
-            _epochs[height / BitcoinHeader.RETARGET_INTERVAL] = Epoch({
-                workBefore: _toWork128(c.work - blockWork),
-                bits: c.bits,
-                startTime: c.time,
-                lastTime: 0
-            });
+            Epoch storage ep = _epochs[height / BitcoinHeader.RETARGET_INTERVAL];
+            uint256 blockWork = BitcoinHeader.workFromTarget(BitcoinHeader.targetFromBits(c.bits, powLimit));
+            ep.workBefore = _toWork128(c.work - blockWork);
+            ep.bits = c.bits;
+            ep.startTime = c.time;
         } else if (pos == BitcoinHeader.RETARGET_INTERVAL - 1) {
             _epochs[height / BitcoinHeader.RETARGET_INTERVAL].lastTime = c.time;
         }
+    }
+
+    function _setTip(Ctx memory c, bool reorgPending) private {
+        _tip = Tip({
+            work: _toWork120(c.work),
+            height: c.height,
+            time: c.time,
+            bits: c.bits,
+            epochBits: c.epochBits,
+            reorgPending: reorgPending
+        });
+    }
+
+    /// @dev Reverts unless `bits` is what the network's rules require of a child of `c` (and, on Testnet4, the
+    ///      child's time passes the time-warp rule).
+    function _checkBits(Ctx memory c, uint32 height, uint32 time, uint32 bits) private view {
+        uint8 net = uint8(network);
+        uint32 expected = BitcoinDifficulty.expectedBits(
+            net,
+            BitcoinDifficulty.Parent({
+                bits: c.bits,
+                time: c.time,
+                epochBits: c.epochBits,
+                epochStartTime: c.epochStartTime
+            }),
+            height,
+            time,
+            powLimit
+        );
+        if (bits != expected) revert UnexpectedBits(height, expected, bits);
+        BitcoinDifficulty.checkTimeWarp(net, height, time, c.time);
     }
 
     /// @dev Checks header `i` (at offset `p`) as the child of `c` and turns `c` into that child. `d` caches the
@@ -452,8 +618,7 @@ contract BitcoinLightClient {
         }
         uint32 height = c.height + 1;
         bool newEpoch = height % BitcoinHeader.RETARGET_INTERVAL == 0;
-        uint32 expected = _expectedBits(c, newEpoch, time);
-        if (bits != expected) revert UnexpectedBits(height, expected, bits);
+        _checkBits(c, height, time, bits);
         bytes32 blockHash = _hashHeader(headers, p);
         BitcoinHeader.checkProofOfWork(blockHash, d.target);
         c.prevHash = c.hash;
@@ -468,31 +633,33 @@ contract BitcoinLightClient {
         }
     }
 
-    /// @dev The nBits a child of `parent` must carry.
-    function _expectedBits(Ctx memory parent, bool newEpoch, uint32 childTime) private view returns (uint32) {
-        Network net = network;
-        if (net == Network.Regtest) return parent.bits;
-        if (newEpoch) return BitcoinHeader.retarget(parent.bits, parent.epochStartTime, parent.time, powLimit);
-        if (net == Network.Testnet) {
-            return
-                uint256(childTime) > uint256(parent.time) + TESTNET_MIN_DIFFICULTY_GAP
-                    ? BitcoinHeader.POW_LIMIT_BITS_MAINNET
-                    : parent.epochBits;
+    /// @dev Finds the stored parent of a branch that does not extend the tip, whether it is canonical, and the
+    ///      canonical block the branch joins (the parent itself, or the stored fork's base, which must still be
+    ///      canonical).
+    function _findParent(
+        bytes32 prevHash,
+        Tip memory tip
+    ) private view returns (Ctx memory c, bool canonical, uint32 baseHeight, bytes24 baseTag) {
+        ForkBlock storage f = _forks[prevHash];
+        if (f.work != 0) {
+            baseHeight = f.baseHeight;
+            baseTag = f.baseTag;
+            if (!_baseCanonical(baseHeight, baseTag, tip.height)) revert ForkBaseDisplaced(prevHash, baseHeight);
+            return (_forkCtx(prevHash), false, baseHeight, baseTag);
         }
-        return parent.bits;
-    }
-
-    /// @dev Finds the stored parent of a branch that does not extend the tip.
-    function _findParent(bytes32 prevHash, Tip memory tip) private view returns (Ctx memory) {
-        if (_forks[prevHash].work != 0) return _forkCtx(prevHash);
         uint256 stop = tip.height > anchorHeight + MAX_FORK_SEARCH ? tip.height - MAX_FORK_SEARCH : anchorHeight;
         for (uint256 h = tip.height; h > stop;) {
             unchecked {
                 --h;
             }
-            if (_hashAt(h) == prevHash) return _canonicalCtx(uint32(h), prevHash);
+            if (_hashAt(h) == prevHash) return (_canonicalCtx(uint32(h), prevHash), true, uint32(h), bytes24(prevHash));
         }
         revert UnknownParent(prevHash);
+    }
+
+    /// @dev Whether the block recorded as a branch's base (height and hash prefix) is still canonical.
+    function _baseCanonical(uint32 height, bytes24 tag, uint32 tipHeight) private view returns (bool) {
+        return height >= anchorHeight && height <= tipHeight && bytes24(_hashAt(height)) == tag;
     }
 
     /// @dev Context of a canonical block below the tip, derived from the epoch (or Testnet per-height) records.
@@ -503,7 +670,7 @@ contract BitcoinLightClient {
         c.height = height;
         c.epochBits = ep.bits;
         c.epochStartTime = ep.startTime;
-        if (network == Network.Testnet) {
+        if (BitcoinDifficulty.hasMinDifficultyBlocks(uint8(network))) {
             BlockMeta memory m = _meta[height];
             c.work = m.work;
             c.time = m.time;
@@ -573,6 +740,11 @@ contract BitcoinLightClient {
         }
     }
 
+    function _toWork120(uint256 work) private pure returns (uint120) {
+        if (work > type(uint120).max) revert ChainWorkOverflow(work);
+        return uint120(work);
+    }
+
     function _toWork128(uint256 work) private pure returns (uint128) {
         if (work > type(uint128).max) revert ChainWorkOverflow(work);
         return uint128(work);
@@ -600,36 +772,81 @@ contract BitcoinLightClient {
     // Views
     // ------------------------------------------------------------------------------------------------------
 
-    /// @notice The canonical tip.
+    /// @dev The height up to which the views answer: the tip, or while a reorganisation is pending the branch's
+    ///      base (the highest block known to be on both the old and the new chain).
+    function _viewHeight() private view returns (uint32) {
+        Tip memory tip = _tip;
+        return tip.reorgPending ? _pending.safeHeight : tip.height;
+    }
+
+    /// @notice The canonical tip. While a reorganisation is pending: the last block common to the old and the new
+    ///         chain (see `pendingReorg`).
     /// @return hash Its hash (internal byte order).
     /// @return height Its height.
     function bestBlock() external view returns (bytes32 hash, uint32 height) {
-        height = _tip.height;
+        height = _viewHeight();
         hash = _hashAt(height);
     }
 
-    /// @notice Cumulative chain work of the canonical tip, counted from the anchor (inclusive).
+    /// @notice Cumulative chain work of the block `bestBlock` returns, counted from the anchor (inclusive).
     function bestChainWork() external view returns (uint256) {
-        return _tip.work;
+        Tip memory tip = _tip;
+        if (!tip.reorgPending) return tip.work;
+        uint32 h = _pending.safeHeight;
+        return _canonicalCtx(h, _hashAt(h)).work;
     }
 
-    /// @notice The canonical block hash at `height` (internal byte order), or zero when unknown.
+    /// @notice The canonical block hash at `height` (internal byte order), or zero when unknown (above `bestBlock`).
     function blockHashAt(uint32 height) external view returns (bytes32) {
-        Tip memory tip = _tip;
-        if (height < anchorHeight || height > tip.height) return bytes32(0);
+        if (height < anchorHeight || height > _viewHeight()) return bytes32(0);
         return _hashAt(height);
     }
 
-    /// @notice Whether `blockHash` is the canonical block at `height`.
+    /// @notice Whether `blockHash` is the canonical block at `height` (at or below `bestBlock`).
     function isCanonical(bytes32 blockHash, uint32 height) external view returns (bool) {
-        return _isCanonical(blockHash, height, _tip.height);
+        return _isCanonical(blockHash, height, _viewHeight());
     }
 
-    /// @notice Confirmations of a block: 0 unless `blockHash` is canonical at `height`, else best height - height + 1.
+    /// @notice Confirmations of a block: 0 unless `blockHash` is canonical at `height`, else best height - height + 1
+    ///         (best height as `bestBlock` answers it).
     function confirmations(bytes32 blockHash, uint32 height) external view returns (uint32) {
-        uint32 best = _tip.height;
+        uint32 best = _viewHeight();
         if (!_isCanonical(blockHash, height, best)) return 0;
         return best - height + 1;
+    }
+
+    /// @notice Whether a header is stored so that a child of it can be submitted: canonical at `height`, or a stored
+    ///         fork block at `height` whose branch still joins the canonical chain.
+    function isKnown(bytes32 blockHash, uint32 height) external view returns (bool) {
+        uint32 best = _viewHeight();
+        if (_isCanonical(blockHash, height, best)) return true;
+        ForkBlock storage f = _forks[blockHash];
+        return f.work != 0 && f.height == height && _baseCanonical(f.baseHeight, f.baseTag, best);
+    }
+
+    /// @notice The reorganisation being applied, if any.
+    /// @return pending Whether one is pending (then submitHeaders reverts ReorgInProgress until it is done).
+    /// @return newBest The tip it leads to, and its height.
+    /// @return newHeight Height of `newBest`.
+    /// @return cursorHeight The highest height still to be written (blocks above it are written).
+    /// @return safeHeight The height the views answer up to meanwhile.
+    /// @return applied Blocks written so far.
+    function pendingReorg()
+        external
+        view
+        returns (
+            bool pending,
+            bytes32 newBest,
+            uint32 newHeight,
+            uint32 cursorHeight,
+            uint32 safeHeight,
+            uint32 applied
+        )
+    {
+        Tip memory tip = _tip;
+        if (!tip.reorgPending) return (false, bytes32(0), 0, 0, 0, 0);
+        PendingReorg memory p = _pending;
+        return (true, _hashAt(tip.height), tip.height, p.cursorHeight, p.safeHeight, p.applied);
     }
 
     /// @notice A stored fork block, or all zeros when `blockHash` was never stored as a fork.
@@ -679,7 +896,7 @@ contract BitcoinLightClient {
     ) private view returns (bytes32 merkleRoot) {
         if (header.length != BitcoinHeader.HEADER_LENGTH) revert BitcoinHeader.InvalidHeaderLength(header.length);
         bytes32 blockHash = _hashHeader(header, 0);
-        uint32 best = _tip.height;
+        uint32 best = _viewHeight();
         if (!_isCanonical(blockHash, height, best)) revert BlockNotCanonical(blockHash, height);
         uint32 conf = best - height + 1;
         if (conf < minConfirmations) revert InsufficientConfirmations(conf, minConfirmations);
