@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { randomBytes } from "node:crypto";
+import * as bitcoin from "bitcoinjs-lib";
 import type { BitcoinLightClient } from "../../typechain-types";
 import { REGTEST_GENESIS, hash256, hex0x, internal, mineRegtestHeader } from "../helpers/bitcoinData";
 
@@ -13,12 +14,12 @@ class Tree {
     this.raw.set(hex0x(hash256(genesis)), { raw: genesis, height: 0, time: genesis.readUInt32LE(68) });
   }
   /** Mines `n` headers on `parent`; returns their hashes. */
-  extend(parent: string, n: number): string[] {
+  extend(parent: string, n: number, rootAt: (i: number) => Buffer = () => randomBytes(32)): string[] {
     const out: string[] = [];
     let prev = parent;
     for (let i = 0; i < n; i++) {
       const p = this.raw.get(prev)!;
-      const raw = mineRegtestHeader(Buffer.from(prev.slice(2), "hex"), randomBytes(32), p.time + 1);
+      const raw = mineRegtestHeader(Buffer.from(prev.slice(2), "hex"), rootAt(i), p.time + 1);
       const h = hex0x(hash256(raw));
       this.raw.set(h, { raw, height: p.height + 1, time: p.time + 1 });
       out.push(h);
@@ -29,6 +30,15 @@ class Tree {
   calldata(hashes: string[]): string {
     return hex0x(Buffer.concat(hashes.map((h) => this.raw.get(h)!.raw)));
   }
+}
+
+/** A small real transaction (one input, one OP_RETURN output), non-witness serialization. */
+function rawTx(): Buffer {
+  const tx = new bitcoin.Transaction();
+  tx.version = 2;
+  tx.addInput(randomBytes(32), 0);
+  tx.addOutput(Buffer.concat([Buffer.from([0x6a, 0x14]), randomBytes(20)]), 1000n);
+  return tx.toBuffer();
 }
 
 describe("BitcoinLightClient reorganisations (regtest headers mined in the test)", function () {
@@ -90,5 +100,83 @@ describe("BitcoinLightClient reorganisations (regtest headers mined in the test)
       .to.emit(client, "Reorg")
       .withArgs(f2[1], s3[1], 4);
     await expectCanonical([...sBranch, ...s3], 5);
+  });
+
+  it("applies a reorganisation deeper than one call in steps, and answers only for the common chain meanwhile", async function () {
+    this.timeout(120_000);
+    // Transactions in single-transaction blocks (merkle root = txid, empty proof): one deep in the common chain,
+    // one on the old branch, one on the new branch.
+    const [txCommon, txOld, txNew] = [rawTx(), rawTx(), rawTx()];
+    const proof = (raw: Buffer, hash: string, height: number) => ({
+      rawTx: hex0x(raw),
+      blockHeight: height,
+      blockHeader: hex0x(tree.raw.get(hash)!.raw),
+      txIndex: 0,
+      merkleProof: "0x",
+    });
+    const a = tree.extend(genesisHash, 320, (i) => (i === 4 ? hash256(txCommon) : i === 99 ? hash256(txOld) : randomBytes(32)));
+    for (let i = 0; i < 320; i += 160) await (await client.submitHeaders(tree.calldata(a.slice(i, i + 160)))).wait();
+    const perBlockWork = (await client.bestChainWork()) / 321n;
+    // A 312-block branch from a[9] (height 10): two lighter calls store 300 fork blocks, the third makes it heavier.
+    const b = tree.extend(a[9], 312, (i) => (i === 5 ? hash256(txNew) : randomBytes(32)));
+    await (await client.submitHeaders(tree.calldata(b.slice(0, 150)))).wait();
+    await (await client.submitHeaders(tree.calldata(b.slice(150, 300)))).wait();
+    expect(await client.bestBlock()).to.deep.equal([a[319], 320n]);
+    const inline = Number(await client.INLINE_REORG_BLOCKS());
+    const top = b[311];
+    const tx = client.submitHeaders(tree.calldata(b.slice(300)));
+    const cursor = 310 - inline; // the batch's 12 blocks and `inline` stored blocks below them are written
+    await expect(tx).to.emit(client, "ReorgStarted").withArgs(a[319], top, 10, cursor);
+    await expect(tx).to.emit(client, "ReorgProgress").withArgs(top, cursor, 12 + inline);
+    await expect(tx).not.to.emit(client, "Reorg");
+    expect(await client.pendingReorg()).to.deep.equal([true, top, 322n, BigInt(cursor), 10n, BigInt(12 + inline)]);
+
+    // Mid-reorg, every view answers for the chain both branches share (up to height 10), and nothing above it.
+    expect(await client.bestBlock()).to.deep.equal([a[9], 10n]);
+    expect(await client.bestChainWork()).to.equal(perBlockWork * 11n);
+    expect(await client.blockHashAt(10)).to.equal(a[9]);
+    for (const h of [11, cursor, cursor + 1, 320, 322]) expect(await client.blockHashAt(h)).to.equal(ethers.ZeroHash);
+    expect(await client.confirmations(a[4], 5)).to.equal(6n);
+    expect(await client.confirmations(a[99], 100)).to.equal(0n);
+    expect(await client.confirmations(b[300], 311)).to.equal(0n);
+    expect(await client.isCanonical(b[0], 11)).to.equal(false);
+    expect(await client.verifyTx(proof(txCommon, a[4], 5), 6)).to.equal(hex0x(hash256(txCommon)));
+    await expect(client.verifyTx(proof(txCommon, a[4], 5), 7))
+      .to.be.revertedWithCustomError(client, "InsufficientConfirmations")
+      .withArgs(6, 7);
+    await expect(client.verifyTx(proof(txOld, a[99], 100), 1))
+      .to.be.revertedWithCustomError(client, "BlockNotCanonical")
+      .withArgs(a[99], 100);
+    await expect(client.verifyTx(proof(txNew, b[5], 16), 1))
+      .to.be.revertedWithCustomError(client, "BlockNotCanonical")
+      .withArgs(b[5], 16);
+    // No header goes in until the reorganisation is done; bad calls change nothing.
+    const next = tree.extend(top, 1);
+    await expect(client.submitHeaders(tree.calldata(next)))
+      .to.be.revertedWithCustomError(client, "ReorgInProgress")
+      .withArgs(cursor, 10);
+    await expect(client.continueReorg(0)).to.be.revertedWithCustomError(client, "ZeroReorgSteps");
+
+    // Anyone continues it, in steps of their choosing.
+    const [, stranger] = await ethers.getSigners();
+    await expect(client.connect(stranger).continueReorg(20))
+      .to.emit(client, "ReorgProgress")
+      .withArgs(top, cursor - 20, 12 + inline + 20);
+    expect(await client.bestBlock()).to.deep.equal([a[9], 10n]);
+    const done = client.continueReorg(1000);
+    await expect(done).to.emit(client, "Reorg").withArgs(a[319], top, 10);
+    await expect(done).to.emit(client, "NewBestBlock").withArgs(top, 322);
+    expect((await client.pendingReorg())[0]).to.equal(false);
+    await expectCanonical([...a.slice(0, 10), ...b], 1);
+    expect(await client.bestChainWork()).to.equal(perBlockWork * 323n);
+    expect(await client.verifyTx(proof(txNew, b[5], 16), 307)).to.equal(hex0x(hash256(txNew)));
+    await expect(client.verifyTx(proof(txOld, a[99], 100), 1)).to.be.revertedWithCustomError(
+      client,
+      "BlockNotCanonical",
+    );
+    await expect(client.continueReorg(1)).to.be.revertedWithCustomError(client, "NoReorgPending");
+    // The chain grows on as before.
+    await (await client.submitHeaders(tree.calldata(next))).wait();
+    expect(await client.bestBlock()).to.deep.equal([next[0], 323n]);
   });
 });
