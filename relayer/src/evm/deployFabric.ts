@@ -17,10 +17,10 @@ export interface DeployBitcoinSource {
   getBlockHeader(hash: string): Promise<{ time: number }>;
 }
 
-export type BitcoinNetworkName = "mainnet" | "testnet" | "regtest";
+export type BitcoinNetworkName = "mainnet" | "testnet" | "regtest" | "testnet4";
 
 /** The light client's `Network` enum values, as DESIGN.md fixes them. */
-export const NETWORK_ENUM: Record<BitcoinNetworkName, number> = { mainnet: 0, testnet: 1, regtest: 2 };
+export const NETWORK_ENUM: Record<BitcoinNetworkName, number> = { mainnet: 0, testnet: 1, regtest: 2, testnet4: 3 };
 
 /** Maps bitcoind's getblockchaininfo `chain` to the light client's network. */
 export function networkOfChain(chain: string): BitcoinNetworkName {
@@ -28,8 +28,9 @@ export function networkOfChain(chain: string): BitcoinNetworkName {
     case "main":
       return "mainnet";
     case "test":
-    case "testnet4":
       return "testnet";
+    case "testnet4":
+      return "testnet4";
     case "regtest":
       return "regtest";
     default:
