@@ -38,7 +38,7 @@ function rawTx(): Buffer {
   tx.version = 2;
   tx.addInput(randomBytes(32), 0);
   tx.addOutput(Buffer.concat([Buffer.from([0x6a, 0x14]), randomBytes(20)]), 1000n);
-  return tx.toBuffer();
+  return Buffer.from(tx.toBuffer());
 }
 
 describe("BitcoinLightClient reorganisations (regtest headers mined in the test)", function () {

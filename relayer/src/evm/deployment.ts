@@ -14,7 +14,7 @@ export const deploymentSchema = z.object({
     hash: z.string().regex(/^[0-9a-f]{64}$/),
     header: z.string().regex(/^[0-9a-f]{160}$/),
     epochStartTimestamp: z.number().int().min(0),
-    network: z.enum(["mainnet", "testnet", "regtest"]),
+    network: z.enum(["mainnet", "testnet", "regtest", "testnet4"]),
   }),
   /** Vaults created at deploy (for the operator whose custody key the relayer holds). */
   vaults: z

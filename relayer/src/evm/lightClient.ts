@@ -20,6 +20,16 @@ export function lightClientAbi(): InterfaceAbi {
   return compiledAbiOr("BitcoinLightClient", LIGHT_CLIENT_ABI);
 }
 
+/** A reorganisation being applied in steps: views answer up to `safeHeight` until it is done. */
+export interface PendingReorg {
+  newBest: string;
+  newHeight: number;
+  /** The highest height still to be written (heights above it hold the new branch). */
+  cursorHeight: number;
+  safeHeight: number;
+  applied: number;
+}
+
 /** Typed read access to a deployed BitcoinLightClient. Hashes are bytes32 hex in internal byte order. */
 export class LightClientReader {
   readonly contract: Contract;
@@ -28,7 +38,7 @@ export class LightClientReader {
     readonly address: string,
     runner: ContractRunner,
   ) {
-    this.contract = new Contract(address, LIGHT_CLIENT_ABI, runner);
+    this.contract = new Contract(address, lightClientAbi(), runner);
   }
 
   async bestBlock(): Promise<{ hash: string; height: number }> {
@@ -44,11 +54,30 @@ export class LightClientReader {
     return Number((await this.contract.anchorHeight()) as bigint);
   }
 
-  /** True when the header is stored: canonical at `height`, or kept as a fork block. */
+  /**
+   * True when the header is stored so that a child of it can be submitted: canonical at `height`, or a fork block
+   * whose branch still joins the canonical chain (the contract's `isKnown`).
+   */
   async isStored(hashInternal: string, height: number): Promise<boolean> {
-    if ((await this.contract.isCanonical(hashInternal, height)) as boolean) return true;
-    const fork = (await this.contract.forkBlock(hashInternal)) as { work: bigint };
-    return fork.work !== 0n;
+    return (await this.contract.isKnown(hashInternal, height)) as boolean;
+  }
+
+  /** The reorganisation the light client is applying in steps, if any (see `continueReorg`). */
+  async pendingReorg(): Promise<PendingReorg | undefined> {
+    const r = (await this.contract.pendingReorg()) as [boolean, string, bigint, bigint, bigint, bigint];
+    if (!r[0]) return undefined;
+    return {
+      newBest: r[1],
+      newHeight: Number(r[2]),
+      cursorHeight: Number(r[3]),
+      safeHeight: Number(r[4]),
+      applied: Number(r[5]),
+    };
+  }
+
+  /** ABI-encoded calldata of continueReorg(maxBlocks). */
+  encodeContinueReorg(maxBlocks: number): string {
+    return this.contract.interface.encodeFunctionData("continueReorg", [maxBlocks]);
   }
 
   /** ABI-encoded calldata of submitHeaders(concatenated headers). */

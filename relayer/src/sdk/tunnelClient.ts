@@ -292,7 +292,8 @@ export class TunnelClient {
     return new TunnelClient({
       ...conn,
       tunnel,
-      network: deployment.anchor.network,
+      // testnet4 addresses are testnet addresses (tb1…); only the light client's rules differ.
+      network: deployment.anchor.network === "testnet4" ? "testnet" : deployment.anchor.network,
       fromBlock: deployment.blockNumber ?? 0,
     });
   }

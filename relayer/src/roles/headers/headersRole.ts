@@ -9,6 +9,9 @@ import { submitBatch, type SubmitBatchDeps, type SubmitBatchResult } from "./sub
 /** Name of the headers role's BullMQ queue. */
 export const HEADERS_QUEUE = "btc-headers";
 
+/** How many times a batch that ran out of attempts on transient errors is retried before the role gives up on it. */
+export const MAX_BATCH_RETRY_ROUNDS = 3;
+
 export interface HeadersRoleOptions extends SubmitBatchDeps {
   core: QueueCore;
   log: Logger;
@@ -19,27 +22,44 @@ export interface HeadersRoleOptions extends SubmitBatchDeps {
 
 /** Deterministic job id of a batch: the same plan from the same light-client state gives the same id. */
 export function batchJobId(b: HeadersBatch): string {
-  return `headers-${b.fromHeight}-${b.firstHash}-${b.count}-${b.plannedOnBest.slice(2, 18)}`;
+  const kind = b.continueReorg === true ? "-continue" : b.fromForkPoint === true ? "-fromfork" : "";
+  return `headers-${b.fromHeight}-${b.firstHash}-${b.count}-${b.plannedOnBest.slice(2, 18)}${kind}`;
 }
 
 /**
  * Enqueues a planned batch under its content job id. A completed job with that id (kept 24 h by BullMQ, which would
  * silently ignore the add) is removed first, so the same batch can run again when it is needed again. A failed job
- * that ran out of attempts on transient errors is retried; a permanent failure stays failed, with its reason, for the
- * operator (logged at error level once per newly planned batch).
+ * that ran out of attempts on transient errors is retried, at most `maxRetryRounds` times (counted in `retryRounds`),
+ * then given up ("gave-up", logged once at error level with the reason) so that the caller plans differently; a
+ * permanent failure stays failed, with its reason, for the operator (logged at error level once per newly planned
+ * batch).
  */
 export async function enqueueBatch(
   queue: Queue<HeadersBatch>,
   next: HeadersBatch,
   prevNext: HeadersBatch | undefined,
   log: Logger,
-): Promise<"added" | "re-added" | "retried" | "failed-permanently"> {
+  retryRounds: Map<string, number> = new Map(),
+  maxRetryRounds = MAX_BATCH_RETRY_ROUNDS,
+): Promise<"added" | "re-added" | "retried" | "failed-permanently" | "gave-up"> {
   const jobId = batchJobId(next);
   const existing = await queue.getJob(jobId);
   const state = existing === undefined ? undefined : await existing.getState();
   if (existing !== undefined && state === "failed") {
     if (existing.attemptsMade >= (existing.opts.attempts ?? 1)) {
-      log.warn({ jobId, reason: existing.failedReason }, "retrying a batch that ran out of attempts");
+      const rounds = retryRounds.get(jobId) ?? 0;
+      if (rounds >= maxRetryRounds) {
+        if (rounds === maxRetryRounds) {
+          retryRounds.set(jobId, rounds + 1);
+          log.error(
+            { jobId, rounds, reason: existing.failedReason },
+            "giving up on a batch that keeps failing after every retry",
+          );
+        }
+        return "gave-up";
+      }
+      retryRounds.set(jobId, rounds + 1);
+      log.warn({ jobId, round: rounds + 1, reason: existing.failedReason }, "retrying a batch that ran out of attempts");
       await existing.retry("failed");
       return "retried";
     }
@@ -70,6 +90,12 @@ export class HeadersRole {
   private queue: Queue<HeadersBatch> | undefined;
   private readonly poller: Poller;
   private lastStatus: SyncStatus | undefined;
+  /** Retry rounds per batch job id (bounded: see enqueueBatch). */
+  private readonly retryRounds = new Map<string, number>();
+  /** Set after a batch was given up: plan the node's branch from the last common block until a batch goes in. */
+  private fromForkPoint = false;
+  /** Batches already reported as stuck (once each). */
+  private readonly stuckReported = new Set<string>();
 
   constructor(private readonly o: HeadersRoleOptions) {
     this.poller = new Poller({
@@ -89,6 +115,7 @@ export class HeadersRole {
       HEADERS_QUEUE,
       async (job, ctx) => {
         const result = await submitBatch(this.o, job.data, job.id ?? batchJobId(job.data), ctx.log, ctx.signal);
+        if (result.status === "submitted") this.fromForkPoint = false;
         await this.planAndEnqueue().catch((err: unknown) =>
           ctx.log.warn({ err: errorMessage(err) }, "planning the next batch failed; the poller will retry"),
         );
@@ -102,7 +129,9 @@ export class HeadersRole {
 
   /** Compares the node and the light client, updates the metrics and enqueues the next batch if one is needed. */
   async planAndEnqueue(): Promise<SyncStatus> {
-    const status = await planNextBatch(this.o.node, this.o.lc, this.o.batchSize, this.o.anchorHeight);
+    const status = await planNextBatch(this.o.node, this.o.lc, this.o.batchSize, this.o.anchorHeight, {
+      fromForkPoint: this.fromForkPoint,
+    });
     const { metrics, log } = this.o;
     metrics.bitcoinTipHeight.set(status.nodeHeight);
     metrics.lightClientHeight.set(status.lightClientHeight);
@@ -122,8 +151,23 @@ export class HeadersRole {
     if (status.nodeChainStoredButNotBest === true && prev?.nodeChainStoredButNotBest !== true) {
       log.warn("the node's chain is stored in the light client but another stored branch has more work");
     }
+    if (status.reorgPending !== undefined && prev?.reorgPending === undefined) {
+      log.warn(status.reorgPending, "the light client is applying a deep reorganisation in steps: continuing it");
+    }
     if (status.next !== undefined && this.queue !== undefined) {
-      await enqueueBatch(this.queue, status.next, prev?.next, log);
+      const outcome = await enqueueBatch(this.queue, status.next, prev?.next, log, this.retryRounds);
+      if (outcome === "gave-up") {
+        if (!this.fromForkPoint && status.next.continueReorg !== true) {
+          this.fromForkPoint = true;
+          log.warn({ fromHeight: status.next.fromHeight }, "re-planning the node's branch from the last common block");
+        } else if (!this.stuckReported.has(batchJobId(status.next))) {
+          this.stuckReported.add(batchJobId(status.next));
+          log.error(
+            { fromHeight: status.next.fromHeight, lightClientHeight: status.lightClientHeight },
+            "header sync is stuck: the batch from the last common block fails too; see the reason above",
+          );
+        }
+      }
     }
     return status;
   }

@@ -10,6 +10,13 @@ export interface HeadersBatch {
   firstHash: string;
   /** The light client's best hash (internal order) when the batch was planned. */
   plannedOnBest: string;
+  /**
+   * Set when the light client is applying a reorganisation in steps: the job calls `continueReorg` instead of
+   * submitting headers (fromHeight is then the pending cursor height, count 0, firstHash the new best, internal).
+   */
+  continueReorg?: boolean;
+  /** Planned from the block after the last common one (PlanOptions.fromForkPoint): send stored headers again. */
+  fromForkPoint?: boolean;
 }
 
 /** Where the light client stands relative to the node, and the next batch to submit if any. */
@@ -24,6 +31,8 @@ export interface SyncStatus {
   nodeChainStoredButNotBest?: boolean;
   /** Set when the node's tip is on the light client's best chain, below its best block (the node is behind). */
   nodeBehind?: boolean;
+  /** Set while the light client applies a reorganisation in steps. */
+  reorgPending?: { cursorHeight: number; safeHeight: number; newHeight: number };
   next?: HeadersBatch;
 }
 
@@ -36,6 +45,15 @@ export class AnchorMismatchError extends Error {
     );
     this.name = "AnchorMismatchError";
   }
+}
+
+export interface PlanOptions {
+  /**
+   * On a reorg, plan the node's branch from the block after the last common one, even where the light client
+   * already stores some of it (it accepts known fork headers again): the way out when a batch planned higher up
+   * keeps failing.
+   */
+  fromForkPoint?: boolean;
 }
 
 /** Smallest x in [lo, hi] with pred(x) true, for a predicate that is false then true; hi + 1 if none. */
@@ -61,9 +79,27 @@ export async function planNextBatch(
   lc: LightClientReader,
   batchSize: number,
   anchorHeight: number,
+  opts: PlanOptions = {},
 ): Promise<SyncStatus> {
   const nodeHeight = await node.getBlockCount();
   const best = await lc.bestBlock();
+  const pending = await lc.pendingReorg();
+  if (pending !== undefined) {
+    // Finish what the light client started before anything else (no header can go in meanwhile).
+    return {
+      nodeHeight,
+      lightClientHeight: best.height,
+      lag: nodeHeight - best.height,
+      reorgPending: { cursorHeight: pending.cursorHeight, safeHeight: pending.safeHeight, newHeight: pending.newHeight },
+      next: {
+        fromHeight: pending.cursorHeight,
+        count: 0,
+        firstHash: pending.newBest,
+        plannedOnBest: best.hash,
+        continueReorg: true,
+      },
+    };
+  }
   const nodeHashCache = new Map<number, string>();
   const nodeHash = async (h: number): Promise<string> => {
     let v = nodeHashCache.get(h);
@@ -105,11 +141,14 @@ export async function planNextBatch(
     const forkHeight = firstDisagree - 1;
     status.reorg = { forkHeight, lightClientBest: best.hash };
     status.lag = nodeHeight - forkHeight;
-    firstMissing = await firstTrue(
-      forkHeight + 1,
-      nodeHeight,
-      async (h) => !(await lc.isStored(displayToInternal(await nodeHash(h)), h)),
-    );
+    firstMissing =
+      opts.fromForkPoint === true
+        ? forkHeight + 1
+        : await firstTrue(
+            forkHeight + 1,
+            nodeHeight,
+            async (h) => !(await lc.isStored(displayToInternal(await nodeHash(h)), h)),
+          );
     if (firstMissing > nodeHeight) {
       status.nodeChainStoredButNotBest = true;
       return status;
@@ -117,5 +156,6 @@ export async function planNextBatch(
   }
   const count = Math.min(batchSize, nodeHeight - firstMissing + 1);
   status.next = { fromHeight: firstMissing, count, firstHash: await nodeHash(firstMissing), plannedOnBest: best.hash };
+  if (opts.fromForkPoint === true && status.reorg !== undefined) status.next.fromForkPoint = true;
   return status;
 }

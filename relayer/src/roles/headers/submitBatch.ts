@@ -31,6 +31,8 @@ export interface SubmitBatchResult {
   gasUsed?: string;
   txHash?: string;
   reorg?: { forkHeight: number };
+  /** After a continueReorg step: blocks of the pending branch written so far. */
+  reorgApplied?: number;
 }
 
 /** The light client does not yet hold the batch's parent (the batch before it is not in): retry later. */
@@ -41,8 +43,15 @@ export class ParentNotStoredError extends Error {
   }
 }
 
-/** Reverts that a retry can fix (another submission raced ahead, or the parent batch is still in flight). */
-const TRANSIENT_REVERTS = new Set(["UnknownParent", "HeaderAlreadyKnown"]);
+/**
+ * Reverts that a retry or a new plan can fix: another submission raced ahead, the parent batch is still in flight,
+ * a reorganisation displaced the stored branch's base (the next plan starts lower), or a reorganisation is being
+ * applied (the next plan continues it).
+ */
+const TRANSIENT_REVERTS = new Set(["UnknownParent", "HeaderAlreadyKnown", "ForkBaseDisplaced", "ReorgInProgress"]);
+
+/** Gas budgeted per block of a pending reorganisation applied by continueReorg (measured about 10k). */
+export const REORG_GAS_PER_BLOCK = 12_000;
 
 /**
  * Submits one batch of headers. Under the deployment-wide header lock and then the signer lock, it re-reads the
@@ -56,6 +65,7 @@ export async function submitBatch(
   log: Logger,
   signal?: AbortSignal,
 ): Promise<SubmitBatchResult> {
+  if (batch.continueReorg === true) return continueReorg(deps, key, log, signal);
   const rows = linkedPrefix(await deps.node.getRawHeaders(batch.fromHeight, batch.count));
   if (rows.length === 0 || rows[0].hash !== batch.firstHash) {
     return { status: "obsolete", reason: "the node's best chain changed since the batch was planned", submitted: 0 };
@@ -77,6 +87,8 @@ export async function submitBatch(
             // Stored headers form a prefix of the run: find the first one the light client lacks.
             let a = 0;
             let b = rows.length;
+            // Planned from the fork point: resend the stored part too (the light client accepts known fork headers).
+            if (batch.fromForkPoint === true && !(await stored(rows[rows.length - 1]))) b = 0;
             while (a < b) {
               const mid = a + Math.floor((b - a) / 2);
               if (await stored(rows[mid])) a = mid + 1;
@@ -129,5 +141,55 @@ export async function submitBatch(
       log.warn({ forkHeight: result.reorg.forkHeight }, "light client reorganised to the node's heavier branch");
     }
   } else log.info({ reason: result.reason }, "batch needed no transaction");
+  return result;
+}
+
+/** Advances the light client's pending reorganisation by as many blocks as one transaction's gas budget allows. */
+async function continueReorg(
+  deps: SubmitBatchDeps,
+  key: string,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<SubmitBatchResult> {
+  const maxBlocks = Math.max(1, Math.floor(deps.maxBatchGas / REORG_GAS_PER_BLOCK));
+  const result = await withLock(
+    deps.redis,
+    deps.lockKey,
+    { ttlMs: deps.lockTtlMs, waitMs: 10 * 60_000, signal },
+    async (): Promise<SubmitBatchResult> => {
+      const sent = await deps.sender.send({
+        key,
+        role: "headers",
+        signal,
+        prepare: async () => {
+          const pending = await deps.lc.pendingReorg();
+          if (pending === undefined) return { skip: "no reorganisation pending any more" };
+          return { to: deps.lc.address, data: deps.lc.encodeContinueReorg(maxBlocks) };
+        },
+      });
+      if (sent.status === "skipped") return { status: "skipped", reason: sent.reason, submitted: 0 };
+      const events = deps.lc.parseEvents(sent.receipt.logs);
+      const reorgEvent = events.find((e) => e.name === "Reorg");
+      const progress = events.find((e) => e.name === "ReorgProgress");
+      return {
+        status: "submitted",
+        submitted: 0,
+        gasUsed: sent.gasUsed.toString(),
+        txHash: sent.hash,
+        reorg: reorgEvent === undefined ? undefined : { forkHeight: Number(reorgEvent.args.forkHeight) },
+        reorgApplied: progress === undefined ? undefined : Number(progress.args.applied),
+      };
+    },
+  );
+  if (result.status === "submitted") {
+    log.info(
+      { applied: result.reorgApplied, maxBlocks, gasUsed: result.gasUsed, tx: result.txHash },
+      result.reorg === undefined ? "reorganisation step applied" : "reorganisation completed",
+    );
+    if (result.reorg !== undefined) {
+      deps.metrics.reorgs.inc();
+      log.warn({ forkHeight: result.reorg.forkHeight }, "light client reorganised to the node's heavier branch");
+    }
+  } else log.info({ reason: result.reason }, "reorganisation step needed no transaction");
   return result;
 }
