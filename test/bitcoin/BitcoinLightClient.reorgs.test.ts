@@ -50,12 +50,20 @@ describe("BitcoinLightClient reorganisations (regtest headers mined in the test)
     const genesis = Buffer.from(REGTEST_GENESIS.header, "hex");
     tree = new Tree(genesis);
     const factory = await ethers.getContractFactory("BitcoinLightClient");
-    client = (await factory.deploy(hex0x(genesis), 0, genesis.readUInt32LE(68), REGTEST)) as unknown as BitcoinLightClient;
+    client = (await factory.deploy(
+      hex0x(genesis),
+      0,
+      genesis.readUInt32LE(68),
+      REGTEST,
+    )) as unknown as BitcoinLightClient;
   });
 
   async function expectCanonical(hashes: string[], firstHeight: number): Promise<void> {
     for (let i = 0; i < hashes.length; i++) expect(await client.blockHashAt(firstHeight + i)).to.equal(hashes[i]);
-    expect(await client.bestBlock()).to.deep.equal([hashes[hashes.length - 1], BigInt(firstHeight + hashes.length - 1)]);
+    expect(await client.bestBlock()).to.deep.equal([
+      hashes[hashes.length - 1],
+      BigInt(firstHeight + hashes.length - 1),
+    ]);
   }
 
   it("follows the heaviest branch through A -> F -> S -> F, where S was stored on a block F displaced", async function () {
@@ -114,7 +122,9 @@ describe("BitcoinLightClient reorganisations (regtest headers mined in the test)
       txIndex: 0,
       merkleProof: "0x",
     });
-    const a = tree.extend(genesisHash, 320, (i) => (i === 4 ? hash256(txCommon) : i === 99 ? hash256(txOld) : randomBytes(32)));
+    const a = tree.extend(genesisHash, 320, (i) =>
+      i === 4 ? hash256(txCommon) : i === 99 ? hash256(txOld) : randomBytes(32),
+    );
     for (let i = 0; i < 320; i += 160) await (await client.submitHeaders(tree.calldata(a.slice(i, i + 160)))).wait();
     const perBlockWork = (await client.bestChainWork()) / 321n;
     // A 312-block branch from a[9] (height 10): two lighter calls store 300 fork blocks, the third makes it heavier.
@@ -127,7 +137,9 @@ describe("BitcoinLightClient reorganisations (regtest headers mined in the test)
     const tx = client.submitHeaders(tree.calldata(b.slice(300)));
     const cursor = 310 - inline; // the batch's 12 blocks and `inline` stored blocks below them are written
     await expect(tx).to.emit(client, "ReorgStarted").withArgs(a[319], top, 10, cursor);
-    await expect(tx).to.emit(client, "ReorgProgress").withArgs(top, cursor, 12 + inline);
+    await expect(tx)
+      .to.emit(client, "ReorgProgress")
+      .withArgs(top, cursor, 12 + inline);
     await expect(tx).not.to.emit(client, "Reorg");
     expect(await client.pendingReorg()).to.deep.equal([true, top, 322n, BigInt(cursor), 10n, BigInt(12 + inline)]);
 

@@ -53,7 +53,8 @@ describe("BitcoinLightClient under Testnet4 rules (real testnet4 headers)", func
       const target = BigInt(bits & 0x7fffff) << BigInt(8 * ((bits >>> 24) - 3));
       expect(BigInt("0x" + h.hash) <= target, `proof of work of ${h.height}`).to.equal(true);
       const parent = fixture.headers.find((x) => x.height === h.height - 1);
-      if (parent !== undefined) expect(Buffer.from(raw.subarray(4, 36)).reverse().toString("hex")).to.equal(parent.hash);
+      if (parent !== undefined)
+        expect(Buffer.from(raw.subarray(4, 36)).reverse().toString("hex")).to.equal(parent.hash);
     }
   });
 
@@ -73,7 +74,9 @@ describe("BitcoinLightClient under Testnet4 rules (real testnet4 headers)", func
     expect(headerBits(at(145156).header)).to.equal(headerBits(at(145152).header));
     expect(headerTime(at(145156).header)).to.be.lessThan(headerTime(at(145155).header));
     const tx = client.submitHeaders(concatHeaders(range(145152, 145160).map((h) => h.header)));
-    await expect(tx).to.emit(client, "NewBestBlock").withArgs(internal(at(145160).hash), 145160);
+    await expect(tx)
+      .to.emit(client, "NewBestBlock")
+      .withArgs(internal(at(145160).hash), 145160);
     for (const h of range(145152, 145160)) expect(await client.blockHashAt(h.height)).to.equal(internal(h.hash));
     // With a wrong epoch start the retarget differs and the real 145152 is refused.
     const wrong = await deploy(145151, epochStart + 86_400);

@@ -9,7 +9,7 @@ import { displayToInternal } from "../../relayer/src/bitcoin/byteOrder";
 import { startRegtestNode, type RunningRegtestNode } from "../../relayer/src/bitcoin/node";
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { freePort } from "../../relayer/src/core/ports";
-import { LIGHT_CLIENT_ABI } from "../../relayer/src/evm/lightClient";
+import { lightClientAbi } from "../../relayer/src/evm/lightClient";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
 import { spawnCli, waitFor, type CliProcess } from "./helpers/relayerProcess";
 
@@ -53,7 +53,7 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
     const file = cli.output().trim().split("\n").pop() ?? "";
     expect(file).to.equal(path.join(dir, "31337.json"));
     const dep = JSON.parse(readFileSync(file, "utf8")) as { contracts: { BitcoinLightClient: string } };
-    return { file, lc: new Contract(dep.contracts.BitcoinLightClient, LIGHT_CLIENT_ABI, provider) };
+    return { file, lc: new Contract(dep.contracts.BitcoinLightClient, lightClientAbi(), provider) };
   }
 
   function relayer(file: string, prefix: string, key: string, extra: Record<string, string> = {}): CliProcess {
@@ -91,6 +91,10 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
       if ((await lc.blockHashAt(r.height)) !== displayToInternal(r.hash)) return false;
     }
     return true;
+  }
+
+  async function lcStored(lc: Contract, displayHash: string, height: number): Promise<boolean> {
+    return (await lc.isKnown(displayToInternal(displayHash), height)) as boolean;
   }
 
   async function headersAddedEvents(lc: Contract): Promise<{ firstHeight: number; count: number }[]> {
@@ -172,6 +176,83 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
     expect(heights.sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 15 }, (_, i) => tip - 9 + i));
     expect(branch.length).to.be.at.least(4);
     expect(branch.every((e) => e.count <= 4)).to.equal(true);
+    r.proc.kill("SIGTERM");
+    expect((await r.exited).code).to.equal(0);
+  });
+
+  it("follows A -> F -> S -> F (invalidateblock/reconsiderblock), where S was stored on a block F displaced", async () => {
+    const { file, lc } = await deploy();
+    const r = relayer(file, `hf-test-${randomBytes(4).toString("hex")}`, DEV_KEYS[0], { HEADERS_BATCH_SIZE: "4" });
+    const t = await btc.getBlockCount();
+    const start = (await lcBest(lc)).height;
+    await waitFor("initial sync", () => matchesNode(lc, start), 60_000);
+    // A: three blocks on t.
+    await btc.generateToAddress(3, minerAddress);
+    await waitFor("A followed", () => matchesNode(lc, t), 30_000);
+    const [a1, , a3] = [await btc.getBlockHash(t + 1), await btc.getBlockHash(t + 2), await btc.getBlockHash(t + 3)];
+    // S: a block on a2 with the same work as A, stored as a fork whose base is a2.
+    await btc.invalidateBlock(a3);
+    await btc.generateToAddress(1, minerAddress);
+    const s1 = await btc.getBestBlockHash();
+    await waitFor("S stored", () => lcStored(lc, s1, t + 3), 30_000);
+    // F: five blocks on t, heavier: A (and so S's base) is displaced.
+    await btc.invalidateBlock(a1);
+    await btc.generateToAddress(5, minerAddress);
+    const f1 = await btc.getBlockHash(t + 1);
+    await waitFor("F followed", () => matchesNode(lc, t), 30_000);
+    // S comes back heavier (a1, a2, s1 and three more): the stored s1 sits above blocks the client forgot.
+    await btc.reconsiderBlock(a1); // also clears a3 (a descendant), as Bitcoin Core does
+    await btc.invalidateBlock(a3);
+    await btc.invalidateBlock(f1);
+    expect(await btc.getBestBlockHash()).to.equal(s1);
+    await btc.generateToAddress(3, minerAddress);
+    await waitFor("S followed", () => matchesNode(lc, t), 60_000);
+    // And F once more.
+    await btc.reconsiderBlock(f1);
+    await btc.invalidateBlock(a1);
+    await btc.generateToAddress(3, minerAddress);
+    await waitFor("F followed again", () => matchesNode(lc, t), 60_000);
+    const reorgs = await lc.queryFilter(lc.filters.Reorg(), 0, "latest");
+    expect(
+      reorgs.slice(-3).map((e) => Number((e as unknown as { args: { forkHeight: bigint } }).args.forkHeight)),
+    ).to.deep.equal([t, t, t]);
+    expect(r.logs.some((l) => String(l.msg).startsWith("giving up") || String(l.msg).includes("stuck"))).to.equal(
+      false,
+    );
+    await btc.reconsiderBlock(a1);
+    await btc.reconsiderBlock(a3);
+    await waitFor("settled", () => matchesNode(lc, t), 60_000);
+    r.proc.kill("SIGTERM");
+    expect((await r.exited).code).to.equal(0);
+  });
+
+  it("drives a reorganisation deeper than one transaction to completion (continueReorg)", async () => {
+    const { file, lc } = await deploy();
+    await btc.generateToAddress(310, minerAddress);
+    // A 5M gas budget per transaction: fork batches of about 40 headers, reorganisation steps of about 400 blocks.
+    const r = relayer(file, `hf-test-${randomBytes(4).toString("hex")}`, DEV_KEYS[0], {
+      HEADERS_BATCH_SIZE: "100",
+      HEADERS_MAX_BATCH_GAS: "5000000",
+    });
+    const start = (await lcBest(lc)).height;
+    await waitFor("initial sync", () => matchesNode(lc, start), 120_000);
+    const tip = await btc.getBlockCount();
+    const evmBlockBefore = await provider.getBlockNumber();
+    // Replace the last 300 blocks with a 305-block branch.
+    await btc.invalidateBlock(await btc.getBlockHash(tip - 299));
+    await btc.generateToAddress(305, minerAddress);
+    await waitFor("deep reorg followed", () => matchesNode(lc, start), 180_000).catch((err: unknown) => {
+      console.log(r.output().slice(-6000));
+      throw err;
+    });
+    const started = await lc.queryFilter(lc.filters.ReorgStarted(), evmBlockBefore + 1, "latest");
+    expect(started.length).to.equal(1);
+    const steps = await lc.queryFilter(lc.filters.ReorgProgress(), evmBlockBefore + 1, "latest");
+    expect(steps.length).to.be.at.least(2);
+    const reorgs = await lc.queryFilter(lc.filters.Reorg(), evmBlockBefore + 1, "latest");
+    expect(reorgs.length).to.equal(1);
+    expect(Number((reorgs[0] as unknown as { args: { forkHeight: bigint } }).args.forkHeight)).to.equal(tip - 300);
+    expect(r.logs.some((l) => l.msg === "reorganisation completed")).to.equal(true);
     r.proc.kill("SIGTERM");
     expect((await r.exited).code).to.equal(0);
   });

@@ -59,7 +59,10 @@ export async function enqueueBatch(
         return "gave-up";
       }
       retryRounds.set(jobId, rounds + 1);
-      log.warn({ jobId, round: rounds + 1, reason: existing.failedReason }, "retrying a batch that ran out of attempts");
+      log.warn(
+        { jobId, round: rounds + 1, reason: existing.failedReason },
+        "retrying a batch that ran out of attempts",
+      );
       await existing.retry("failed");
       return "retried";
     }

@@ -90,7 +90,11 @@ export async function planNextBatch(
       nodeHeight,
       lightClientHeight: best.height,
       lag: nodeHeight - best.height,
-      reorgPending: { cursorHeight: pending.cursorHeight, safeHeight: pending.safeHeight, newHeight: pending.newHeight },
+      reorgPending: {
+        cursorHeight: pending.cursorHeight,
+        safeHeight: pending.safeHeight,
+        newHeight: pending.newHeight,
+      },
       next: {
         fromHeight: pending.cursorHeight,
         count: 0,
