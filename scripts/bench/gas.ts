@@ -1,6 +1,7 @@
 /**
  * Gas benchmark of BitcoinLightClient: gas per header at batch sizes 1, 10 and 100 (real mainnet headers, the
- * 100-header batch crossing the 741888 retarget), and verifyTx gas by merkle depth.
+ * 100-header batch crossing the 741888 retarget), verifyTx gas by merkle depth, and reorganisations (lightClientReorgs.ts:
+ * a 10-header heavier branch in one call, and the deepest reorganisation, MAX_FORK_SEARCH blocks, in steps).
  * Run: npm run bench:gas. Prints a table and writes bench/results/gas.json.
  */
 import { ethers } from "hardhat";
@@ -17,6 +18,7 @@ import {
   mineRegtestHeader,
 } from "../../test/helpers/bitcoinData";
 import { printTable, writeBenchResult } from "./report";
+import { deepReorgGas, reorgGasPerHeader } from "./lightClientReorgs";
 
 async function deploy(
   anchorHex: string,
@@ -132,7 +134,19 @@ async function main() {
     ["merkle depth", "block", "raw tx bytes", "gas"],
     verify.map((r) => [r.depth, r.source, r.rawTxBytes, r.gas]),
   );
-  const file = writeBenchResult("gas", { submitHeaders: headers, verifyTx: verify });
+  const reorg10 = await reorgGasPerHeader();
+  printTable(
+    "BitcoinLightClient: a heavier branch in one submitHeaders call (regtest, real proof of work)",
+    ["branch headers", "blocks replaced", "gas used", "gas / header"],
+    reorg10.map((r) => [r.branch, r.replaced, r.gasUsed, r.gasPerHeader]),
+  );
+  const deep = await deepReorgGas();
+  printTable(
+    `BitcoinLightClient: the deepest reorganisation (${deep.depth} blocks replaced), every transaction under 16.7M gas`,
+    ["phase", "transactions", "gas used", "largest transaction"],
+    deep.phases.map((p) => [p.phase, p.transactions, p.gasUsed, p.maxGas]),
+  );
+  const file = writeBenchResult("gas", { submitHeaders: headers, verifyTx: verify, reorg: reorg10, deepReorg: deep });
   console.log(`\nwrote ${file}`);
 }
 
