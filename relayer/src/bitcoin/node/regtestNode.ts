@@ -43,6 +43,9 @@ function blockHash(raw: Buffer): string {
   return hash256(raw.subarray(0, 80)).reverse().toString("hex");
 }
 
+/** invalidateblock returns to the mempool the transactions of at most this many disconnected blocks (Bitcoin Core). */
+export const INVALIDATE_RESUBMIT_BLOCKS = 10;
+
 export class RegtestNode {
   readonly chain: ChainState;
   readonly mempool: Mempool;
@@ -137,13 +140,17 @@ export class RegtestNode {
     return Math.max(Math.floor(Date.now() / 1000), prev.mtp + 1);
   }
 
-  private applyUpdate(update: ChainUpdate): void {
+  /**
+   * Brings the mempool in line with a chain update. `resubmit` says whether the transactions of a disconnected block
+   * (given with its place in `update.disconnected`, tip first) go back to the pool; by default all do.
+   */
+  private applyUpdate(update: ChainUpdate, resubmit: (e: BlockEntry, fromTip: number) => boolean = () => true): void {
     if (update.disconnected.length === 0) {
       for (const e of update.connected) this.mempool.removeForBlock(e.txs, e.txids);
       return;
     }
     const txs = update.disconnected
-      .slice()
+      .filter((e, i) => resubmit(e, i))
       .reverse()
       .flatMap((e) => e.txs.slice(1));
     const dropped = this.mempool.resubmitAfterReorg(txs);
@@ -315,9 +322,15 @@ export class RegtestNode {
     return this.mempool.accept(decodeRawTx(hex), { maxFeeRatePerKvB, testOnly: true });
   }
 
+  /**
+   * invalidateblock. As Bitcoin Core's InvalidateBlock, only the transactions of the first 10 blocks it disconnects
+   * (from the tip) go back to the mempool; those of deeper blocks are dropped, and with them any pool transaction
+   * that spends their outputs.
+   */
   invalidateBlock(hash: string): void {
+    const height = this.chain.getBlock(hash)?.height ?? 0;
     const update = this.chain.invalidate(hash);
-    this.applyUpdate(update);
+    this.applyUpdate(update, (e, fromTip) => fromTip < INVALIDATE_RESUBMIT_BLOCKS || e.height < height);
     this.store?.writeInvalid(this.chain.invalidHashes());
   }
 
