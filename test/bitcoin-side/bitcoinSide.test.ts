@@ -11,23 +11,14 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { chooseFeeRate } from "../../relayer/src/bitcoin/feeRate";
-import { BitcoinRpcError } from "../../relayer/src/bitcoin/rpcClient";
 import { buildSignedTx, keyOutput, randomKey } from "../../relayer/src/bitcoin/txBuilder";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
+import { rejection } from "../bitcoin-node/helpers";
 import { spawnCli, type CliProcess } from "../relayer/helpers/relayerProcess";
 import { bitcoindArgs, embeddedArgs, startSideNode, type SideNode } from "./sideNode";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-
-async function rpcError(p: Promise<unknown>): Promise<BitcoinRpcError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, "expected the node to refuse").to.be.instanceOf(BitcoinRpcError);
-  return err as BitcoinRpcError;
-}
 
 describe("Bitcoin side against the node from the environment (BITCOIND=<path> for Bitcoin Core)", function () {
   this.timeout(300_000);
@@ -68,7 +59,7 @@ describe("Bitcoin side against the node from the environment (BITCOIND=<path> fo
     const a = pay(1_000n, 0xffffffff); // does not signal: Core 28 replaces it anyway (mempoolfullrbf)
     await node.rpc.sendRawTransaction(a.toHex());
     const same = pay(1_000n);
-    const refused = await rpcError(node.rpc.sendRawTransaction(same.toHex()));
+    const refused = await rejection(node.rpc.sendRawTransaction(same.toHex()));
     expect(refused.code).to.equal(-26);
     expect(refused.rpcMessage).to.match(
       new RegExp(

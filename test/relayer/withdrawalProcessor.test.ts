@@ -4,6 +4,7 @@
  * deeper than the search depth whose outputs are all spent must never be paid a second time.
  */
 import { expect } from "chai";
+import type { Transaction } from "bitcoinjs-lib";
 import { DelayedError, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import pino from "pino";
@@ -150,6 +151,31 @@ describe("relayer withdrawal processor on a node without a transaction index", f
     await handle.close();
   });
 
+  /** Builds the payout of `id` from `utxos` and journals it without broadcasting it (as after a crash). */
+  async function journalUnbroadcast(id: bigint, utxos: Coin[]): Promise<Transaction> {
+    const { tx, inputs } = buildPayout({
+      id,
+      btcScript: userScript,
+      amount: 1_000_000n,
+      utxos,
+      key,
+      custodyScript: custody,
+      feeRate: 2,
+    });
+    await store.savePayout(
+      {
+        id: id.toString(),
+        txid: tx.getId(),
+        hex: tx.toHex(),
+        inputs: inputs.map((u) => `${u.txid}:${u.vout}`),
+        origin: "built",
+        createdAt: Date.now(),
+      },
+      custody,
+    );
+    return tx;
+  }
+
   it("finalizes a payout buried deeper than the search depth with its outputs spent, and never pays it again", async function () {
     const d = deps();
     const id = 7n;
@@ -202,26 +228,7 @@ describe("relayer withdrawal processor on a node without a transaction index", f
 
   it("keeps a journalled payout it cannot find (no recorded block) and fails transiently instead of paying again", async function () {
     const id = 8n;
-    const { tx, inputs } = buildPayout({
-      id,
-      btcScript: userScript,
-      amount: 1_000_000n,
-      utxos: coins,
-      key,
-      custodyScript: custody,
-      feeRate: 2,
-    });
-    await store.savePayout(
-      {
-        id: id.toString(),
-        txid: tx.getId(),
-        hex: tx.toHex(),
-        inputs: inputs.map((u) => `${u.txid}:${u.vout}`),
-        origin: "built",
-        createdAt: Date.now(),
-      },
-      custody,
-    );
+    const tx = await journalUnbroadcast(id, coins);
     await btc.sendRawTransaction(tx.toHex());
     await mine(SEARCH_DEPTH + 1);
     // Spend its custody change, so no output of it is unspent (its payment to the user stays, but is not ours to see
@@ -259,27 +266,8 @@ describe("relayer withdrawal processor on a node without a transaction index", f
 
   it("drops a journalled payout once another transaction spends its input, and pays with a new one", async function () {
     const id = 9n;
-    const { tx, inputs } = buildPayout({
-      id,
-      btcScript: userScript,
-      amount: 1_000_000n,
-      utxos: [coins[0]],
-      key,
-      custodyScript: custody,
-      feeRate: 2,
-    });
     // Journalled but never broadcast (a crash), and meanwhile its input was spent elsewhere.
-    await store.savePayout(
-      {
-        id: id.toString(),
-        txid: tx.getId(),
-        hex: tx.toHex(),
-        inputs: inputs.map((u) => `${u.txid}:${u.vout}`),
-        origin: "built",
-        createdAt: Date.now(),
-      },
-      custody,
-    );
+    const tx = await journalUnbroadcast(id, [coins[0]]);
     const script = Buffer.from(custody, "hex");
     const other = buildSignedTx({
       inputs: [{ ...coins[0], script, key }],
@@ -330,27 +318,8 @@ describe("relayer withdrawal processor on a node without a transaction index", f
 
   it("waits, once logged, while a higher-fee conflict in the mempool spends a journalled payout's input; rebuilds once it is mined", async function () {
     const id = 22n;
-    const { tx, inputs } = buildPayout({
-      id,
-      btcScript: userScript,
-      amount: 1_000_000n,
-      utxos: [coins[0]],
-      key,
-      custodyScript: custody,
-      feeRate: 2,
-    });
     // Journalled, never broadcast (a crash); meanwhile another holder of the key spent the coin at a higher fee.
-    await store.savePayout(
-      {
-        id: id.toString(),
-        txid: tx.getId(),
-        hex: tx.toHex(),
-        inputs: inputs.map((u) => `${u.txid}:${u.vout}`),
-        origin: "built",
-        createdAt: Date.now(),
-      },
-      custody,
-    );
+    const tx = await journalUnbroadcast(id, [coins[0]]);
     const spender = await conflictingSpend(coins[0]);
     // The node refuses it as Core 28 does (a replacement paying less).
     const refused = await rejection(btc.sendRawTransaction(tx.toHex()));
