@@ -102,6 +102,15 @@ describe("embedded regtest node: Bitcoin Core's answers, codes and messages", ()
       rpcMessage:
         'Wrong type passed:\n{\n    "Position 2 (address)": "JSON value of type number is not of expected type string"\n}',
     });
+    // A number where Core declares a bool is refused; getrawtransaction's verbosity takes either.
+    const tip = await t.rpc.getBestBlockHash();
+    expect(await rejection(t.rpc.call("getblockheader", [tip, 1]))).to.include({
+      code: -3,
+      rpcMessage:
+        'Wrong type passed:\n{\n    "Position 2 (verbose)": "JSON value of type number is not of expected type bool"\n}',
+    });
+    const cb = (await t.rpc.getBlock(tip)).tx[0];
+    expect(await t.rpc.call("getrawtransaction", [cb, 1])).to.deep.equal(await t.rpc.getRawTransaction(cb, true));
     expect(await rejection(t.rpc.getRawTransaction("abc"))).to.include({
       code: -8,
       rpcMessage: "parameter 1 must be of length 64 (not 3, for 'abc')",
