@@ -306,9 +306,14 @@ describe("relayer withdrawal processor on a node without a transaction index", f
     const spender = await conflictingSpend(coins[0]);
     const { log, lines } = capture();
     const before = btc.broadcasts.length;
-    expect(await rejection(processWithdrawalJob(deps(), job(21n), log))).to.be.instanceOf(DelayedError);
+    // The node has no fee estimate (a regtest chain without transactions): the configured fallback rate is paid.
+    expect((await btc.estimateSmartFee(2)).feerate).to.equal(undefined);
+    const d = { ...deps(), fallbackFeeRate: 7 };
+    expect(await rejection(processWithdrawalJob(d, job(21n), log))).to.be.instanceOf(DelayedError);
     const rec = await store.payout(21n);
     expect(rec?.inputs).to.deep.equal([`${coins[1].txid}:${coins[1].vout}`]);
+    const entry = await btc.getMempoolEntry(rec!.txid);
+    expect(Math.round((entry.fees.base * 1e8) / entry.vsize)).to.equal(7);
     // Exactly one broadcast, accepted: no refused attempt on the conflicted coin.
     expect(btc.broadcasts.slice(before)).to.deep.equal([rec!.hex]);
     expect((await btc.getRawMempool()).sort()).to.deep.equal([spender, rec!.txid].sort());
