@@ -48,4 +48,27 @@ describe("ensureWallet: a wallet as Bitcoin Core needs one (no default wallet, /
     await t.rpc.createWallet("hemi-fabric");
     expect(await ensureWallet({ url: base })).to.include({ wallet: "hemi-fabric", action: "in-use" });
   });
+
+  it("a created wallet is on disk: after a restart it is not loaded (as Core without load_on_startup) until loadwallet", async () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), "hemi-btc-wallets-"));
+    try {
+      const first = await startTestNode({ datadir: d }, 101);
+      const w = await ensureWallet({ url: walletUrl(first.running.url, "kept") });
+      const addr = await w.client.getNewAddress();
+      await new BitcoinRpcClient({ url: walletUrl(first.running.url, ""), retries: 0 }).sendToAddress(addr, 2);
+      await first.rpc.generateToAddress(1, first.minerAddress);
+      await first.running.close();
+      const second = await startTestNode({ datadir: d }, 0);
+      try {
+        expect(await second.rpc.listWallets()).to.deep.equal([""]);
+        const again = await ensureWallet({ url: walletUrl(second.running.url, "kept") });
+        expect(again.action).to.equal("loaded");
+        expect(await again.client.getBalance()).to.equal(2);
+      } finally {
+        await second.running.close();
+      }
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
 });
