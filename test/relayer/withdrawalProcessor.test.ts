@@ -348,4 +348,27 @@ describe("relayer withdrawal processor on a node without a transaction index", f
     expect(rebuilt?.inputs).to.deep.equal([`${coins[1].txid}:${coins[1].vout}`]);
     expect(await btc.getRawMempool()).to.deep.equal([rebuilt!.txid]);
   });
+
+  it("adopts a conflicting mempool transaction that is itself a payout of the same withdrawal, and pays nothing more", async function () {
+    const id = 23n;
+    const tx = await journalUnbroadcast(id, [coins[0]]);
+    // Another relayer (its own Redis) paid the same withdrawal from the same coin at a higher fee.
+    const theirs = buildPayout({
+      id,
+      btcScript: userScript,
+      amount: 1_000_000n,
+      utxos: [coins[0]],
+      key,
+      custodyScript: custody,
+      feeRate: 9,
+    }).tx;
+    await btc.sendRawTransaction(theirs.toHex());
+    const before = btc.broadcasts.length;
+    expect(await rejection(processWithdrawalJob(deps(), job(id), log))).to.be.instanceOf(DelayedError);
+    const rec = await store.payout(id);
+    expect(rec).to.include({ txid: theirs.getId(), origin: "found" });
+    expect(rec?.txid).to.not.equal(tx.getId());
+    expect(btc.broadcasts.length).to.equal(before);
+    expect(await btc.getRawMempool()).to.deep.equal([theirs.getId()]);
+  });
 });

@@ -266,6 +266,17 @@ async function ensureBroadcast(
   const [conflict] = [...conflicts].filter(([, txid]) => txid !== rec.txid);
   if (conflict !== undefined) {
     const [outpoint, spender] = conflict;
+    // The conflict may itself be a payout of this withdrawal (another relayer's, or an earlier run's): then it is
+    // the payout, used as found, never a second one.
+    const same = await d.finder.find(BigInt(rec.id), btcScript);
+    if (same?.txid === spender) {
+      await d.store.dropPayout(rec, d.custodyScript);
+      log.warn(
+        { id: rec.id, txid: rec.txid, conflict: spender },
+        "the mempool transaction spending this payout's input is a payout of the same withdrawal: using it instead",
+      );
+      return "dropped";
+    }
     if (rec.conflict !== spender) {
       rec.conflict = spender;
       await d.store.updatePayout(rec);
