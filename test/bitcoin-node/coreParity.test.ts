@@ -218,6 +218,44 @@ describe("embedded regtest node: Bitcoin Core's answers, codes and messages", ()
     expect(await t.rpc.getRawMempool()).to.deep.equal([]);
   });
 
+  it("limits unconfirmed chains as Core: 25 ancestors, 25 descendants plus the CPFP carve-out", async () => {
+    const key = randomKey();
+    const { script } = keyOutput(key, "p2wpkh");
+    const chainCoin = await fundKey(t, "p2wpkh", 1, key);
+    let prev = chainCoin;
+    const chain: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      const tx = buildSignedTx({ inputs: [prev], outputs: [{ script, value: prev.value - 1_000n }] });
+      chain.push(await t.rpc.sendRawTransaction(tx.toHex()));
+      prev = { txid: tx.getId(), vout: 0, value: prev.value - 1_000n, script, key };
+    }
+    const tooLong = buildSignedTx({ inputs: [prev], outputs: [{ script, value: prev.value - 1_000n }] });
+    expect(await rejection(t.rpc.sendRawTransaction(tooLong.toHex()))).to.include({
+      code: -26,
+      rpcMessage: "too-long-mempool-chain, too many unconfirmed ancestors [limit: 25]",
+    });
+
+    const fanCoin = await fundKey(t, "p2wpkh", 1, key); // mines the chain above too
+    const fan = buildSignedTx({
+      inputs: [fanCoin],
+      outputs: Array.from({ length: 26 }, () => ({ script, value: 3_800_000n })),
+    });
+    await t.rpc.sendRawTransaction(fan.toHex());
+    const child = (vout: number) =>
+      buildSignedTx({
+        inputs: [{ txid: fan.getId(), vout, value: 3_800_000n, script, key }],
+        outputs: [{ script, value: 3_799_000n }],
+      });
+    for (let vout = 0; vout < 24; vout++) await t.rpc.sendRawTransaction(child(vout).toHex());
+    await t.rpc.sendRawTransaction(child(24).toHex()); // the 25th descendant: Core's carve-out admits one more
+    expect(await rejection(t.rpc.sendRawTransaction(child(25).toHex()))).to.include({
+      code: -26,
+      rpcMessage: `too-long-mempool-chain, too many descendants for tx ${fan.getId()} [limit: 25]`,
+    });
+    await t.rpc.generateToAddress(1, t.minerAddress);
+    expect(await t.rpc.getRawMempool()).to.deep.equal([]);
+  });
+
   it("wallets: createwallet, loadwallet, listwallets and /wallet/<name> URLs as Core routes them", async () => {
     const base = t.running.url;
     expect(await t.rpc.listWallets()).to.deep.equal([""]);
