@@ -18,7 +18,16 @@ export interface TxInputInfo {
   vout?: number;
   scriptSig?: { asm: string; hex: string };
   txinwitness?: string[];
+  /** getblock verbosity 3: the output this input spends. */
+  prevout?: { generated: boolean; height: number; value: number; scriptPubKey: ScriptPubKeyInfo };
   sequence: number;
+}
+
+/** gettxspendingprevout: one queried outpoint, with the mempool transaction spending it if any. */
+export interface TxSpendingPrevout {
+  txid: string;
+  vout: number;
+  spendingtxid?: string;
 }
 
 export interface TxOutputInfo {
@@ -144,6 +153,10 @@ export interface MempoolInfo {
   maxmempool: number;
   mempoolminfee: number;
   minrelaytxfee: number;
+  /** BTC/kvB a replacement pays for its own size (Core 24+). */
+  incrementalrelayfee?: number;
+  /** Replacement without BIP125 signalling (Core 24+; on by default since 28). */
+  fullrbf?: boolean;
 }
 
 /** listunspent entries. */

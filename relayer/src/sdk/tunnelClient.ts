@@ -94,8 +94,7 @@ export class TunnelClient implements TunnelContext {
     return new TunnelClient({
       ...conn,
       tunnel,
-      // testnet4 addresses are testnet addresses (tb1…); only the light client's rules differ.
-      network: deployment.anchor.network === "testnet4" ? "testnet" : deployment.anchor.network,
+      network: deployment.anchor.network,
       fromBlock: deployment.blockNumber ?? 0,
     });
   }

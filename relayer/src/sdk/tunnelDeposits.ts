@@ -4,6 +4,7 @@
  */
 import { payments } from "bitcoinjs-lib";
 import { displayToInternal, internalToDisplay } from "../bitcoin/byteOrder";
+import { chooseFeeRate } from "../bitcoin/feeRate";
 import type { RawTransactionInfo } from "../bitcoin/rpcTypes";
 import { ECPair, type UtxoToSpend } from "../bitcoin/txBuilder";
 import { buildTxProof } from "../bitcoin/txProof";
@@ -21,6 +22,7 @@ import {
   type BuiltDeposit,
 } from "./depositTx";
 import { rethrowRevert } from "./errors";
+import { mintedFromTunnelRecord } from "./mintedRecord";
 import { eventArgs, isNotFound, type TunnelContext, type VaultView } from "./tunnelContext";
 import type { Log } from "ethers";
 import { track } from "./tunnelTracking";
@@ -102,13 +104,7 @@ export class TunnelDeposits {
 
   /** The node's fee estimate for 6 blocks in sat/vB, or 2 sat/vB when it has none (regtest). */
   async feeRate(): Promise<number> {
-    try {
-      const est = await this.ctx.bitcoin.estimateSmartFee(6);
-      if (est.feerate !== undefined && est.feerate > 0) return Math.max(1, Math.ceil(est.feerate * 100_000));
-    } catch {
-      // no estimator: fall back
-    }
-    return FALLBACK_FEE_RATE;
+    return (await chooseFeeRate(this.ctx.bitcoin, 6, FALLBACK_FEE_RATE)).satPerVb;
   }
 
   private checkAmount(ins: DepositInstructions, amountSats: bigint): void {
@@ -178,7 +174,8 @@ export class TunnelDeposits {
     // One vbyte of margin over the builder's own estimate, so that the no-change path always covers the fee.
     const fee = BigInt(Math.ceil((depositVsize(1, ins.custodyScript.length / 2) + 1) * feeRate));
     const fund = opts.amountSats + fee;
-    const fundingTxid = await this.ctx.bitcoin.sendToAddress(pay.address, satsToBtcNumber(fund));
+    // An explicit fee rate: bitcoind refuses sendtoaddress without an estimate unless started with -fallbackfee.
+    const fundingTxid = await this.ctx.bitcoin.sendToAddress(pay.address, satsToBtcNumber(fund), feeRate);
     const funding = await this.ctx.bitcoin.getRawTransaction(fundingTxid, true);
     const out = funding.vout.find((o) => o.scriptPubKey.hex === relayScript);
     if (out === undefined) throw new Error(`funding transaction ${fundingTxid} does not pay ${pay.address}`);
@@ -246,7 +243,8 @@ export class TunnelDeposits {
     try {
       info = await this.ctx.bitcoin.getRawTransaction(txid, true);
     } catch (err) {
-      if (isNotFound(err)) return base;
+      // Not on the node (or a node without -txindex): the tunnel's record still knows a minted deposit.
+      if (isNotFound(err)) return (await mintedFromTunnelRecord(this.ctx.tunnel, this.ctx.fromBlock, txid, vout)) ?? base;
       throw err;
     }
     const d = inspectDepositTx(info.hex, await this.ctx.vaultOfScriptMap());
