@@ -7,6 +7,18 @@ import { parseOptions } from "./args";
 export const btcNodeCommand: Command = {
   name: "btc-node",
   summary: "run the embedded Bitcoin regtest node: [--port 18443] [--datadir DIR] [--rpcuser U --rpcpassword P]",
+  help: {
+    usage: "hemi-fabric btc-node [--port N] [--datadir DIR] [--rpcuser U --rpcpassword P]",
+    description:
+      "Runs the embedded Bitcoin regtest node (bitcoind's JSON-RPC subset) until SIGINT/SIGTERM; prints its URL. " +
+      "With a datadir, blocks are kept across restarts and a cookie file is written (DIR/.cookie).",
+    options: [
+      { name: "port", value: "N", description: "JSON-RPC port on 127.0.0.1 (0: any free port)", default: "18443" },
+      { name: "datadir", value: "DIR", description: "where blocks are kept", default: "none (in memory)" },
+      { name: "rpcuser", value: "U", description: "RPC user (needs --rpcpassword)", default: "hemi" },
+      { name: "rpcpassword", value: "P", description: "RPC password", default: "hemi" },
+    ],
+  },
   async run(args: string[]): Promise<number> {
     let opts: Map<string, string>;
     let port = DEFAULT_RPC_PORT;
