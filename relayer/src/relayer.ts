@@ -163,7 +163,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       provider,
       redis,
       prefix,
-      decoder: new RevertDecoder([lightClientAbi(), tunnelAbi()]),
+      decoder: RevertDecoder.withAllContractErrors([lightClientAbi(), tunnelAbi()]),
       log: log.child({ component: "sender" }),
       metrics,
       receiptTimeoutMs: cfg.TX_RECEIPT_TIMEOUT_MS,

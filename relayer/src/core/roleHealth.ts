@@ -109,7 +109,9 @@ export class RoleProgress {
       lastProgressAgeMs: this.lastProgressAt === 0 ? undefined : now - this.lastProgressAt,
       ...(this.blockedReason === undefined ? {} : { blocked: this.blockedReason, blockedForMs }),
       ...(this.lags.size === 0 ? {} : { lag: Object.fromEntries(this.lags) }),
-      ...(poll === undefined ? {} : { lastPollAgeMs: poll.lastPollAgeMs, consecutiveFailures: poll.consecutiveFailures }),
+      ...(poll === undefined
+        ? {}
+        : { lastPollAgeMs: poll.lastPollAgeMs, consecutiveFailures: poll.consecutiveFailures }),
       ...extra,
     };
     return { ok: reason === undefined, detail };

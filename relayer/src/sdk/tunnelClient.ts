@@ -12,6 +12,7 @@ import { ECPair, type UtxoToSpend } from "../bitcoin/txBuilder";
 import { buildTxProof } from "../bitcoin/txProof";
 import type { Deployment } from "../evm/deployment";
 import type { WithdrawalRequestedFields } from "../evm/tunnelAbi";
+import { mintedFromTunnelRecord } from "./mintedRecord";
 import {
   HEMI_BTC_ABI,
   SDK_LIGHT_CLIENT_ABI,
@@ -555,7 +556,8 @@ export class TunnelClient {
     try {
       info = await this.bitcoin.getRawTransaction(txid, true);
     } catch (err) {
-      if (isNotFound(err)) return base;
+      // Not on the node (or a node without -txindex): the tunnel's record still knows a minted deposit.
+      if (isNotFound(err)) return (await mintedFromTunnelRecord(this.tunnel, this.fromBlock, txid, vout)) ?? base;
       throw err;
     }
     const d = inspectDepositTx(info.hex, await this.vaultOfScriptMap());

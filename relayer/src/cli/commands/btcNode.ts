@@ -17,13 +17,21 @@ export const btcNodeCommand: Command = {
       { name: "datadir", value: "DIR", description: "where blocks are kept", default: "none (in memory)" },
       { name: "rpcuser", value: "U", description: "RPC user (needs --rpcpassword)", default: "hemi" },
       { name: "rpcpassword", value: "P", description: "RPC password", default: "hemi" },
+      {
+        name: "txindex",
+        value: "0|1",
+        description: "0: find confirmed transactions only by block hash, as bitcoind without -txindex",
+        default: "1",
+      },
     ],
   },
   async run(args: string[]): Promise<number> {
     let opts: Map<string, string>;
     let port = DEFAULT_RPC_PORT;
     try {
-      opts = parseOptions(args, ["port", "datadir", "rpcuser", "rpcpassword"]);
+      opts = parseOptions(args, ["port", "datadir", "rpcuser", "rpcpassword", "txindex"]);
+      if (opts.has("txindex") && !["0", "1"].includes(opts.get("txindex") ?? ""))
+        throw new Error(`--txindex must be 0 or 1, got "${opts.get("txindex")}"`);
       const p = opts.get("port");
       if (p !== undefined) {
         port = Number(p);
@@ -42,6 +50,7 @@ export const btcNodeCommand: Command = {
         datadir: datadir === undefined ? undefined : path.resolve(datadir),
         rpcUser: opts.get("rpcuser"),
         rpcPassword: opts.get("rpcpassword"),
+        txindex: opts.get("txindex") !== "0",
         log: (msg) => console.error(`btc-node: ${msg}`),
       });
     } catch (err) {

@@ -22,7 +22,12 @@ export const deployCommand: Command = {
       "Deploys BitcoinLightClient (anchored at a header of the Bitcoin node), HemiBTC and BitcoinTunnel, and the " +
       "operator's vault when VAULT_CUSTODY_KEY is set; prints the path of the deployment file it writes.",
     options: [
-      { name: "anchor-height", value: "N", description: "light client anchor height", default: "the tip minus --anchor-margin" },
+      {
+        name: "anchor-height",
+        value: "N",
+        description: "light client anchor height",
+        default: "the tip minus --anchor-margin",
+      },
       { name: "anchor-margin", value: "N", description: "blocks below the Bitcoin tip to anchor at", default: "6" },
       { name: "out-dir", value: "dir", description: "where to write <chainId>.json", default: "deployments" },
       { name: "config", value: "file.json", description: "settings file (same names as the environment variables)" },

@@ -24,7 +24,11 @@ export const depositCommand: Command = {
       "one-time key that signs the deposit), or only prints what a wallet must pay (--instructions-only). An amount " +
       "under the vault's minimum is refused either way.",
     options: [
-      { name: "amount", value: "BTC|Nsat", description: "amount: 0.5 (BTC) or 50000sat (required unless --instructions-only)" },
+      {
+        name: "amount",
+        value: "BTC|Nsat",
+        description: "amount: 0.5 (BTC) or 50000sat (required unless --instructions-only)",
+      },
       { name: "recipient", value: "0x...", description: "EVM address that gets the hemiBTC (required)" },
       { name: "vault", value: "N", description: "vault id", default: "the lowest-id Live vault" },
       { name: "fee-rate", value: "sat/vB", description: "Bitcoin fee rate", default: "the node's estimate, else 2" },

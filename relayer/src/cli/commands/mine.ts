@@ -19,10 +19,17 @@ const HELP: CommandHelp = {
     "any network other than regtest.",
   options: [
     { name: "blocks", value: "N", description: "how many blocks to mine (1..10000)", default: "1" },
-    { name: "to", value: "address", description: "who gets the block rewards", default: "a new address of the node's wallet" },
+    {
+      name: "to",
+      value: "address",
+      description: "who gets the block rewards",
+      default: "a new address of the node's wallet",
+    },
     { name: "config", value: "file.json", description: "settings file (same names as the environment variables)" },
   ],
-  env: [{ name: "BITCOIN_RPC_URL", description: "the Bitcoin node, credentials in the URL (or BITCOIN_RPC_COOKIE_FILE)" }],
+  env: [
+    { name: "BITCOIN_RPC_URL", description: "the Bitcoin node, credentials in the URL (or BITCOIN_RPC_COOKIE_FILE)" },
+  ],
 };
 
 /** `hemi-fabric mine [--blocks N] [--to address]`: mines regtest blocks (and funds the node's wallet). */
@@ -58,7 +65,7 @@ export const mineCommand: Command = {
       }
       const address = to ?? (await node.getNewAddress());
       let last: string | undefined;
-      for (let done = 0; done < blocks; ) {
+      for (let done = 0; done < blocks;) {
         const n = Math.min(CHUNK, blocks - done);
         const hashes = await node.generateToAddress(n, address);
         last = hashes[hashes.length - 1];

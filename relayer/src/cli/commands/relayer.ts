@@ -19,7 +19,12 @@ export const relayerCommand: Command = {
       "proves deposits in Bitcoin order, withdrawals (vault operator, needs VAULT_CUSTODY_KEY) pays and proves " +
       "withdrawals. Serves /metrics and /healthz on METRICS_HOST:METRICS_PORT.",
     options: [
-      { name: "roles", value: "list", description: "comma-separated roles: headers, deposits, withdrawals", default: "headers" },
+      {
+        name: "roles",
+        value: "list",
+        description: "comma-separated roles: headers, deposits, withdrawals",
+        default: "headers",
+      },
       { name: "config", value: "file.json", description: "settings file (same names as the environment variables)" },
     ],
     env: settingsHelp(),

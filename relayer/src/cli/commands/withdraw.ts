@@ -29,7 +29,11 @@ export const withdrawCommand: Command = {
       { name: "to", value: "address", description: "Bitcoin address (or 0x-hex script) to pay (required)" },
       { name: "vault", value: "N", description: "vault to withdraw from", default: "chosen by the tunnel" },
       { name: "private-key", value: "0x...", description: "the user's EVM key", default: "USER_PRIVATE_KEY" },
-      { name: "keystore", value: "file.json", description: "the user's encrypted JSON keystore (password in USER_KEYSTORE_PASSWORD)" },
+      {
+        name: "keystore",
+        value: "file.json",
+        description: "the user's encrypted JSON keystore (password in USER_KEYSTORE_PASSWORD)",
+      },
       { name: "wait", description: "follow the withdrawal until its payout is proven" },
       { name: "timeout", value: "S", description: "seconds --wait waits", default: "600" },
       { name: "json", description: "print JSON" },
