@@ -61,7 +61,7 @@ const configShape = z.object({
   JOB_BACKOFF_MS: intField(10).default(1_000),
   JOB_LOCK_MS: intField(1_000).default(10_000),
   JOB_STALLED_INTERVAL_MS: intField(500).default(5_000),
-  LOCK_TTL_MS: intField(1_000).default(10_000),
+  LOCK_TTL_MS: intField(1_000).default(5_000),
   SHUTDOWN_TIMEOUT_MS: intField(100).default(30_000),
   TX_RECEIPT_TIMEOUT_MS: intField(500).default(60_000),
   TX_FEE_BUMP_PERCENT: intField(10, 1_000).default(20),
