@@ -189,31 +189,34 @@ describe("relayer through Redis outages and a SIGKILL (private redis-server)", f
     expect((await r.exited).code).to.equal(0);
   });
 
-  it("after a SIGKILL mid-transaction, the restarted relayer says what it waits for and resumes within the lock times", async () => {
+  it("after a SIGKILL mid-transaction, the restarted relayer says what it waits for and recovers the job as soon as its lock expires", async () => {
     // The EVM stops mining: the header batch's transaction waits for its receipt, holding the job and signer locks.
     await btc.generateToAddress(120, miner);
     await evm.provider.request({ method: "evm_setAutomine", params: [false] });
-    const a = relayer({ HEADERS_BATCH_SIZE: "40" });
+    const a = relayer({ HEADERS_BATCH_SIZE: "40", JOB_LOCK_MS: "20000" });
     await a.waitForLog((l) => l.msg === "transaction sent", 60_000);
     a.proc.kill("SIGKILL");
     await a.exited;
-    // Default lock settings from here on (the relayer sets none).
+    const killedAt = Date.now();
+    // The restarted relayer has the default lock settings (JOB_STALLED_INTERVAL_MS 5 s).
     const b = relayer();
-    const t0 = Date.now();
     const locks = await b.waitForLog(
       (l) => (l.msg as string | undefined)?.includes("lock(s) of a relayer that stopped") === true,
       60_000,
     );
-    expect(locks.waitMs as number).to.be.at.most(10_000);
+    const held = locks.locks as { key: string; expiresInMs: number }[];
+    expect(
+      held.some((h) => /^btc-headers:headers-.*:lock$/.test(h.key)),
+      JSON.stringify(held),
+    ).to.equal(true);
+    expect(locks.waitMs as number).to.be.at.most(20_000);
+    await b.waitForLog((l) => l.msg === "stalled job recovered (its worker died)", 60_000);
+    const waited = Date.now() - killedAt;
+    console.log(`      job recovered ${waited} ms after the SIGKILL (its lock: 20 s)`);
+    // Lock expiry (20 s after the last renewal) + one stalled check (5 s) + slack.
+    expect(waited).to.be.below(20_000 + 5_000 + 5_000);
     await evm.provider.request({ method: "evm_setAutomine", params: [true] });
     await evm.provider.request({ method: "evm_mine", params: [] });
-    const resumed = await b.waitForLog(
-      (l) => l.msg === "headers submitted" || l.msg === "batch needed no transaction",
-      60_000,
-    );
-    const waited = Date.now() - t0;
-    console.log(`      resumed ${waited} ms after the restart (${JSON.stringify(resumed.msg)})`);
-    expect(waited).to.be.below(20_000);
     const provider = new JsonRpcProvider(evm.url, Network.from(31337), { staticNetwork: true, cacheTimeout: -1 });
     try {
       const lc = new LightClientReader(deployment.contracts.BitcoinLightClient, provider);
