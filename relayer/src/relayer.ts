@@ -11,6 +11,9 @@ import { RelayerMetrics } from "./core/metrics";
 import { startOpsServer, type OpsServer } from "./core/opsServer";
 import { QueueCore } from "./core/queues";
 import { checkRedis, createRedisConnection, resolveRedis, type RedisEndpoint } from "./core/redis";
+import { RedisWatch } from "./core/redisWatch";
+import { checkStateMarker, deploymentIdentity, reportLeftoverLocks } from "./core/stateMarker";
+import { isAuthFailure } from "./bitcoin/rpcFailure";
 import { withRetry } from "./core/retry";
 import { deploymentPath, readDeployment, type Deployment } from "./evm/deployment";
 import { LightClientReader, lightClientAbi } from "./evm/lightClient";
@@ -85,6 +88,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       delayMs: cfg.STARTUP_RETRY_DELAY_MS,
       log,
       what: `Bitcoin node at ${redactUrl(cfg.BITCOIN_RPC_URL)} (BITCOIN_RPC_URL)`,
+      shouldRetry: (err) => !isAuthFailure(err),
     });
 
     const { address, deployment } = locateDeployment(cfg, evm.chainId);
@@ -120,7 +124,29 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
 
     const redis: Redis = createRedisConnection(redisEndpoint.url, log);
     cleanups.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
+    // Redis state of another deployment (a reset chain, same addresses) is removed or refused; see stateMarker.ts.
+    const identity = await deploymentIdentity(provider, {
+      chainId: evm.chainId,
+      lightClient: address,
+      tunnel: tunnelAddress,
+      deployBlock: deployment?.blockNumber,
+    });
+    const evmHead = await provider.getBlockNumber();
+    await checkStateMarker({ redis, prefix, identity, evmHead, policy: cfg.STALE_STATE, log });
+    await reportLeftoverLocks(redis, prefix, log);
     const metrics = new RelayerMetrics();
+    const watch = new RedisWatch({
+      url: redisEndpoint.url,
+      prefix,
+      marker: JSON.stringify(identity),
+      pingTimeoutMs: cfg.REDIS_PING_TIMEOUT_MS,
+      intervalMs: cfg.REDIS_WATCH_INTERVAL_MS,
+      log: log.child({ component: "redis-watch" }),
+      registry: metrics.registry,
+    });
+    watch.start();
+    cleanups.push(() => watch.stop());
+    const roleCommon = { stuckAfterMs: cfg.ROLE_STUCK_AFTER_MS, outage: watch };
     const core = new QueueCore({
       connection: redis,
       prefix,
@@ -130,13 +156,14 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       backoffMs: cfg.JOB_BACKOFF_MS,
       lockDurationMs: cfg.JOB_LOCK_MS,
       stalledIntervalMs: cfg.JOB_STALLED_INTERVAL_MS,
+      outage: watch,
     });
     const sender = new EvmSender({
       signer,
       provider,
       redis,
       prefix,
-      decoder: new RevertDecoder([lightClientAbi(), tunnelAbi()]),
+      decoder: RevertDecoder.withAllContractErrors([lightClientAbi(), tunnelAbi()]),
       log: log.child({ component: "sender" }),
       metrics,
       receiptTimeoutMs: cfg.TX_RECEIPT_TIMEOUT_MS,
@@ -170,6 +197,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
           Math.min(cfg.HEADERS_BATCH_SIZE, Math.floor(cfg.HEADERS_MAX_BATCH_GAS / cfg.HEADERS_GAS_PER_HEADER)),
         ),
         anchorHeight,
+        ...roleCommon,
       });
       role.start();
       running.set("headers", role);
@@ -189,7 +217,9 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
         pollIntervalMs: cfg.BITCOIN_POLL_INTERVAL_MS,
         startHeight: anchorHeight,
         scanBlocks: cfg.DEPOSITS_SCAN_BLOCKS,
+        ...roleCommon,
       });
+      watch.onStateLost(() => role.forgetCaches());
       role.start();
       running.set("deposits", role);
     }
@@ -211,6 +241,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
         feeTarget: cfg.WITHDRAWAL_FEE_TARGET,
         fallbackFeeRate: cfg.WITHDRAWAL_FALLBACK_FEE_RATE,
         searchDepth: cfg.WITHDRAWAL_SEARCH_DEPTH,
+        ...roleCommon,
       });
       role.start();
       running.set("withdrawals", role);
@@ -224,7 +255,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       metrics,
       log,
       checks: {
-        redis: async () => ({ ok: redis.status === "ready", detail: redis.status }),
+        redis: () => watch.health(),
         ...Object.fromEntries([...running.entries()].map(([name, role]) => [name, async () => role.health()] as const)),
       },
     });

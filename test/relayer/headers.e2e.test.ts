@@ -11,6 +11,7 @@ import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { freePort } from "../../relayer/src/core/ports";
 import { lightClientAbi } from "../../relayer/src/evm/lightClient";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
+import { removeTestKeys } from "./helpers/redisKeys";
 import { spawnCli, waitFor, type CliProcess } from "./helpers/relayerProcess";
 
 const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -23,6 +24,8 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
   let provider: JsonRpcProvider;
   let minerAddress: string;
   const children: CliProcess[] = [];
+  /** Redis prefixes the tests create (their keys are removed at the end). */
+  const prefixes = new Set<string>();
 
   before(async () => {
     btcNode = await startRegtestNode();
@@ -37,6 +40,7 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
     provider.destroy();
     await evm.close();
     await btcNode.close();
+    await removeTestKeys(...prefixes);
   });
 
   /** Runs `hemi-fabric deploy` into a temp dir; returns the deployment file and the light client. */
@@ -57,6 +61,7 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
   }
 
   function relayer(file: string, prefix: string, key: string, extra: Record<string, string> = {}): CliProcess {
+    prefixes.add(prefix);
     const cli = spawnCli(["relayer", "--roles", "headers"], {
       EVM_RPC_URL: evm.url,
       BITCOIN_RPC_URL: btcNode.url,

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { removeState } from "../../relayer/src/core/stateMarker";
 import type { Job } from "bullmq";
 import { Redis } from "ioredis";
 import { randomBytes } from "node:crypto";
@@ -37,6 +38,7 @@ describe("relayer queue core", function () {
 
   afterEach(async () => {
     await core.close(2_000);
+    await removeState(connection, prefix);
     connection.disconnect();
   });
 

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { removeState } from "../../relayer/src/core/stateMarker";
 import { ContractFactory, JsonRpcProvider, Network, Wallet, formatUnits, parseUnits } from "ethers";
 import { Redis } from "ioredis";
 import { randomBytes } from "node:crypto";
@@ -48,17 +49,23 @@ describe("relayer EVM sender", function () {
 
   after(async () => {
     await node.provider.request({ method: "evm_setAutomine", params: [true] });
+    for (const p of prefixes) await removeState(redis, p);
     redis.disconnect();
     provider.destroy();
     await node.close();
   });
 
+  /** Redis prefixes the tests use (their keys are removed at the end). */
+  const prefixes = new Set<string>();
+
   function sender(overrides: Partial<EvmSenderOptions> = {}): EvmSender {
+    const prefix = overrides.prefix ?? `hf-test:${randomBytes(6).toString("hex")}`;
+    prefixes.add(prefix);
     return new EvmSender({
       signer: wallet,
       provider,
       redis,
-      prefix: `hf-test:${randomBytes(6).toString("hex")}`,
+      prefix,
       decoder: new RevertDecoder([lightClientAbi()]),
       log: createLogger({ level: "silent" }),
       metrics: new RelayerMetrics({ defaultMetrics: false }),

@@ -17,6 +17,7 @@ import { custodyScriptOf, parseCustodyKey } from "../../relayer/src/roles/withdr
 import { buildPayout } from "../../relayer/src/roles/withdrawals/payoutBuilder";
 import { PayoutStore } from "../../relayer/src/roles/withdrawals/payoutStore";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
+import { removeTestKeys } from "./helpers/redisKeys";
 import { spawnCli, waitFor, type CliProcess } from "./helpers/relayerProcess";
 import { buildDeposit, fanOut, fundFromCoinbase, type Coin, type DepositPlan } from "./helpers/tunnelBitcoin";
 
@@ -77,7 +78,40 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
   let coinbases: Coin[];
   let miner: string;
   const children: CliProcess[] = [];
-  let first: ScenarioResult | undefined;
+  /** Redis prefixes the tests create (their keys are removed at the end). */
+  const prefixes: string[] = [];
+  let firstRun: Promise<ScenarioResult> | undefined;
+  let bondRun: Promise<bigint> | undefined;
+
+  /**
+   * The first deposit scenario (a deployment with two vaults and 201 minted deposits, its relayer running), run once
+   * by whichever test needs it first: every test also runs alone (`--grep`).
+   */
+  function firstScenario(): Promise<ScenarioResult> {
+    firstRun ??= runScenario(coinbases[0], []);
+    return firstRun;
+  }
+
+  /** The operator bonds 4,000,000 sat of its hemiBTC to vault 1 of the first scenario (once). */
+  function bondOnce(s: ScenarioResult): Promise<bigint> {
+    bondRun ??= addBondFromBalance(
+      new Wallet(DEV_KEYS[0], provider),
+      s.deployment.contracts.BitcoinTunnel,
+      1,
+      4_000_000n,
+    );
+    return bondRun;
+  }
+
+  /** Stops the first scenario's relayer if it still runs (a test that starts its own). */
+  async function stopFirstRelayer(): Promise<void> {
+    if (firstRun === undefined) return;
+    const r = (await firstRun).relayer;
+    if (r.proc.exitCode === null && r.proc.signalCode === null) {
+      r.proc.kill("SIGTERM");
+      expect((await r.exited).code).to.equal(0);
+    }
+  }
 
   before(async () => {
     btcNode = await startRegtestNode();
@@ -91,10 +125,11 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
 
   after(async () => {
     for (const c of children) if (c.proc.exitCode === null) c.proc.kill("SIGKILL");
-    if (first !== undefined) await first.relayer.exited;
+    await Promise.all(children.map((c) => c.exited));
     provider.destroy();
     await evm.close();
     await btcNode.close();
+    await removeTestKeys(...prefixes);
   });
 
   function relayer(
@@ -220,6 +255,7 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     ];
 
     const prefix = `hf-test-${randomBytes(4).toString("hex")}`;
+    prefixes.push(prefix);
     let r = relayer(file, prefix, custodyKeyHex);
     await r.waitForLog((l) => l.msg === "relayer started", 60_000);
     // Optionally a second relayer (another signer) on the same Redis for the whole run.
@@ -381,7 +417,7 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
 
   it("mints 200 deposits over several blocks and two vaults exactly once each, in Bitcoin order, and fails malformed ones with their reason", async () => {
     const t0 = Date.now();
-    first = await runScenario(coinbases[0], []);
+    const first = await firstScenario();
     console.log(
       `      ${first.rows.length} deposits minted in ${first.evmTxs} EVM transactions, ${Date.now() - t0} ms (incl. deploy and mining)`,
     );
@@ -394,11 +430,13 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
   });
 
   it("pays 20 withdrawals on Bitcoin exactly once each (across a SIGKILL and restart) and finalizes them on the EVM", async () => {
-    if (first === undefined) throw new Error("needs the deposit scenario's deployment");
-    const { tunnel, deployment } = first;
-    const operator = new Wallet(DEV_KEYS[0], provider);
-    const bond = await addBondFromBalance(operator, deployment.contracts.BitcoinTunnel, 1, 4_000_000n);
+    const first = await firstScenario();
+    const { tunnel } = first;
+    const bond = await bondOnce(first);
     expect(bond).to.equal(4_000_000n);
+    if (first.relayer.proc.exitCode !== null || first.relayer.proc.signalCode !== null) {
+      first.relayer = relayer(first.file, first.prefix, first.custodyKeyHex);
+    }
     const types: SpendType[] = ["p2wpkh", "p2tr", "p2pkh"];
     const requests: { id: bigint; script: string; paid: bigint }[] = [];
     const t0 = Date.now();
@@ -492,7 +530,9 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
   });
 
   it("never pays a withdrawal twice: a payout journalled but not broadcast (crash) is broadcast as is; one already on the node (another relayer) is proven, not paid again", async () => {
-    if (first === undefined) throw new Error("needs the deposit scenario's deployment");
+    const first = await firstScenario();
+    await bondOnce(first);
+    await stopFirstRelayer();
     const { tunnel, prefix, file, custodyKey, custodyKeyHex } = first;
     const custody = custodyScriptOf(custodyKey);
     const user = USERS[0].connect(provider);
@@ -546,6 +586,9 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     const heightBefore = await btc.getBlockCount();
 
     const r = relayer(file, prefix, custodyKeyHex);
+    // No block before the relayer has seen both payouts: B must still be within its search depth when it looks.
+    await r.waitForLog((l) => l.msg === "re-broadcast a journalled payout the node did not have", 60_000);
+    await r.waitForLog((l) => l.msg === "found an existing payout of this withdrawal on the node; using it", 60_000);
     await waitFor(
       "both withdrawals finalized",
       async () => {
@@ -585,7 +628,8 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
   });
 
   it("the same deposit scenario with the relayer SIGKILLed twice mid-run and restarted, and a second relayer on the same Redis, ends identical", async () => {
-    if (first === undefined) throw new Error("needs the first run to compare with");
+    const first = await firstScenario();
+    await stopFirstRelayer();
     const t0 = Date.now();
     const second = await runScenario(coinbases[1], [40, 120], true);
     console.log(
@@ -611,6 +655,8 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     // d' spends d's coin without paying the vault: on the new branch, d can never confirm.
     const dPrime = buildDeposit(funder, coins[3], { pays: [], recipient: null }, 3_000n);
     const prefix = `hf-test-${randomBytes(4).toString("hex")}`;
+    prefixes.push(prefix);
+    await stopFirstRelayer();
     const r = relayer(file, prefix, custodyKeyHex);
     await r.waitForLog((l) => l.msg === "relayer started", 60_000);
 

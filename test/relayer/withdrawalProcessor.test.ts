@@ -226,6 +226,44 @@ describe("relayer withdrawal processor on a node without a transaction index", f
     expect(await redis.ttl(recordKey)).to.be.within(PAYOUT_TTL_SECONDS - 60, PAYOUT_TTL_SECONDS);
   });
 
+  it("uses a payout that already exists on the node (mempool or a recent block), never building a second one", async function () {
+    // Paid by someone else (another relayer on another Redis): not in this store, on the node only.
+    const payouts = [10n, 11n].map((id, i) =>
+      buildPayout({
+        id,
+        btcScript: userScript,
+        amount: 1_000_000n,
+        utxos: [coins[i]],
+        key,
+        custodyScript: custody,
+        feeRate: 2,
+      }),
+    );
+    await btc.sendRawTransaction(payouts[1].tx.toHex());
+    await mine(2); // id 11's payout is two blocks deep
+    await btc.sendRawTransaction(payouts[0].tx.toHex()); // id 10's is in the mempool
+    const before = btc.broadcasts.length;
+    for (const [i, id] of [10n, 11n].entries()) {
+      expect(await rejection(processWithdrawalJob(deps(), job(id), log))).to.be.instanceOf(DelayedError);
+      const rec = await store.payout(id);
+      expect(rec?.origin, `withdrawal ${id}`).to.equal("found");
+      expect(rec?.txid).to.equal(payouts[i].tx.getId());
+    }
+    expect(btc.broadcasts.length).to.equal(before); // nothing built, nothing broadcast
+    // Polled again once both are in a block (the job records the block, as it does every poll interval).
+    await mine(1);
+    for (const id of [10n, 11n]) {
+      expect(await rejection(processWithdrawalJob(deps(), job(id), log))).to.be.instanceOf(DelayedError);
+    }
+    await mine(CONFIRMATIONS);
+    for (const [i, id] of [10n, 11n].entries()) {
+      const res = await processWithdrawalJob(deps(), job(id), log);
+      expect([res.status, res.payoutTxid]).to.deep.equal(["finalized", payouts[i].tx.getId()]);
+    }
+    expect(sent.map((x) => x.key)).to.deep.equal(["withdrawal-10", "withdrawal-11"]);
+    expect(btc.broadcasts.length).to.equal(before);
+  });
+
   it("keeps a journalled payout it cannot find (no recorded block) and fails transiently instead of paying again", async function () {
     const id = 8n;
     const tx = await journalUnbroadcast(id, coins);

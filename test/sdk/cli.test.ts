@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, Network, Wallet } from "ethers";
+import { buildTxProof } from "../../relayer/src/bitcoin/txProof";
 import { redactUrl } from "../../relayer/src/config/load";
 import { TunnelClient } from "../../relayer/src/sdk";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
@@ -255,6 +256,73 @@ describe("CLI deposit / withdraw / status", function () {
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.include(`deposit ${txid}:0 0.00025000 BTC for ${user.address}: in the mempool (vault 1)`);
       expect(r.stdout).to.match(/minted 0\.00024875 hemiBTC to 0x[0-9a-fA-F]{40}, sequence 3/);
+    });
+
+    it("deposit refuses an amount under the vault minimum with --instructions-only as the paying path does", async () => {
+      const args = ["deposit", "--amount", "9999sat", "--recipient", user.address];
+      const [ins, pay] = await Promise.all([cli([...args, "--instructions-only"], env), cli(args, env)]);
+      for (const r of [ins, pay]) {
+        expect(r.code, r.stderr).to.equal(1);
+        expect(r.stderr).to.include(
+          "deposit of 9999 sat is below vault 1's minimum of 10000 sat: it would never be minted",
+        );
+        expect(r.stdout).to.equal("");
+      }
+    });
+
+    it("a withdrawal the tunnel refuses names the custom error (UnsupportedWithdrawalScript), not raw data", async () => {
+      const r = await cli(
+        ["withdraw", "--amount", "1000000sat", "--to", `0x${stack.custodyScript}`, "--private-key", DEV_KEYS[1]],
+        env,
+      );
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/reverted: UnsupportedWithdrawalScript\(0x0014[0-9a-f]{40}\)/);
+    });
+
+    describe("on a Bitcoin node without -txindex (getrawtransaction finds confirmed transactions only by block)", () => {
+      before(() => void (stack.node.node.txindex = false));
+      after(() => void (stack.node.node.txindex = true));
+
+      it("status --deposit and deposit --wait find a minted deposit from the tunnel's record", async () => {
+        const run = cliStreaming(
+          ["deposit", "--amount", "40000sat", "--recipient", user.address, "--wait", "--timeout", "90"],
+          env,
+          /deposit ([0-9a-f]{64}):0 0\.00040000 BTC for 0x[0-9a-fA-F]{40}: in the mempool/,
+        );
+        const txid = (await run.match)[1];
+        const height = (await stack.rpc.getBlockCount()) + 1;
+        await stack.mine(6);
+        // Mined: the node no longer serves it by txid.
+        const lost = await cli(["status", "--deposit", txid], env);
+        expect(lost.stdout).to.include("not known to the Bitcoin node");
+        // Minted by anyone (here the test, with a proof built from the block).
+        const proof = await buildTxProof(stack.rpc, txid, await stack.rpc.getBlockHash(height));
+        const admin = new Wallet(DEV_KEYS[0], provider);
+        await (await stack.tunnel.connect(admin).getFunction("confirmDeposit")(proof, 0)).wait();
+        const r = await run.done;
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stdout).to.match(
+          new RegExp(
+            `deposit ${txid}:0 0\\.00040000 BTC: minted 0\\.0003\\d+ hemiBTC to ${user.address}, sequence \\d+`,
+          ),
+        );
+        const st = await cli(["status", "--deposit", txid, "--json"], env);
+        expect(st.code, st.stderr).to.equal(0);
+        const s = JSON.parse(st.stdout) as {
+          stage: string;
+          vout: number;
+          recipient: string;
+          sats: string;
+          blockHeight: number;
+        };
+        expect([s.stage, s.vout, s.recipient, s.sats, s.blockHeight]).to.deep.equal([
+          "minted",
+          0,
+          user.address,
+          "40000",
+          height,
+        ]);
+      });
     });
   });
 });

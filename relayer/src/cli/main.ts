@@ -7,11 +7,15 @@ import { depositCommand } from "./commands/deposit";
 import { relayerCommand } from "./commands/relayer";
 import { statusCommand } from "./commands/status";
 import { withdrawCommand } from "./commands/withdraw";
+import { mineCommand } from "./commands/mine";
+import { formatHelp, wantsHelp, type CommandHelp } from "./commands/args";
 
 /** A sub-command of the `hemi-fabric` CLI. */
 export interface Command {
   name: string;
   summary: string;
+  /** What `<name> --help` prints: options with their defaults (see args.ts). */
+  help?: CommandHelp;
   run(args: string[]): Promise<number>;
 }
 
@@ -24,6 +28,7 @@ const commands: Command[] = [
   withdrawCommand,
   statusCommand,
   bondCommand,
+  mineCommand,
 ];
 
 function packageVersion(): string {
@@ -62,6 +67,10 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`hemi-fabric: unknown command "${name}"\n`);
     console.error(help());
     return 2;
+  }
+  if (wantsHelp(rest)) {
+    console.log(command.help === undefined ? `${command.name}: ${command.summary}` : formatHelp(command.help));
+    return 0;
   }
   return command.run(rest);
 }

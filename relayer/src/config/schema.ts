@@ -59,9 +59,9 @@ const configShape = z.object({
   STARTUP_RETRY_DELAY_MS: intField(10).default(1_000),
   JOB_ATTEMPTS: intField(1, 1_000).default(10),
   JOB_BACKOFF_MS: intField(10).default(1_000),
-  JOB_LOCK_MS: intField(1_000).default(30_000),
-  JOB_STALLED_INTERVAL_MS: intField(500).default(15_000),
-  LOCK_TTL_MS: intField(1_000).default(15_000),
+  JOB_LOCK_MS: intField(1_000).default(10_000),
+  JOB_STALLED_INTERVAL_MS: intField(500).default(5_000),
+  LOCK_TTL_MS: intField(1_000).default(5_000),
   SHUTDOWN_TIMEOUT_MS: intField(100).default(30_000),
   TX_RECEIPT_TIMEOUT_MS: intField(500).default(60_000),
   TX_FEE_BUMP_PERCENT: intField(10, 1_000).default(20),
@@ -100,6 +100,14 @@ const configShape = z.object({
   WITHDRAWAL_FALLBACK_FEE_RATE: z.coerce.number().positive().default(2),
   /** withdrawals role: recent blocks searched for an existing payout of a withdrawal before a new one is built. */
   WITHDRAWAL_SEARCH_DEPTH: intField(1, 10_000).default(144),
+  /** Redis state of another deployment under the prefix (a reset EVM chain): `reset` removes it, `refuse` stops. */
+  STALE_STATE: z.enum(["reset", "refuse"]).default("reset"),
+  /** /healthz: a role that has work it cannot advance for this long is reported stuck. */
+  ROLE_STUCK_AFTER_MS: intField(1_000).default(300_000),
+  /** /healthz: time limit of the Redis PING (a hung Redis fails it). */
+  REDIS_PING_TIMEOUT_MS: intField(50, 60_000).default(1_000),
+  /** How often the relayer checks that Redis answers and still holds its state. */
+  REDIS_WATCH_INTERVAL_MS: intField(100).default(2_000),
 });
 
 export const configSchema = configShape

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { RoleMonitor } from "./roleHealth";
 
 /** Something whose job counts can be read (a BullMQ Queue). */
 export interface CountableQueue {
@@ -7,6 +8,9 @@ export interface CountableQueue {
 }
 
 const QUEUE_STATES = ["waiting", "active", "delayed", "failed", "completed", "prioritized", "waiting-children"];
+
+/** How long a scrape waits for the queue depths from Redis before answering without them (Redis down or hung). */
+export const QUEUE_COUNTS_TIMEOUT_MS = 1_000;
 
 /** The relayer's Prometheus metrics, in a registry of their own. */
 export class RelayerMetrics {
@@ -19,13 +23,27 @@ export class RelayerMetrics {
     labelNames: ["queue", "state"] as const,
     registers: [this.registry],
     collect: async () => {
-      for (const q of this.queues) {
-        const counts = await q.getJobCounts(...QUEUE_STATES).catch(() => undefined);
+      // A scrape must answer while Redis is down or hung: the depths are read with a time limit (and not again while
+      // an earlier read is still hanging); without an answer, the gauge is left out rather than stale.
+      this.queueJobs.reset();
+      this.countsInFlight ??= Promise.all(
+        this.queues.map(async (q) => [q.name, await q.getJobCounts(...QUEUE_STATES).catch(() => undefined)] as const),
+      ).finally(() => (this.countsInFlight = undefined));
+      let timer: NodeJS.Timeout | undefined;
+      const all = await Promise.race([
+        this.countsInFlight,
+        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), QUEUE_COUNTS_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+      for (const [name, counts] of all ?? []) {
         if (counts === undefined) continue;
-        for (const state of QUEUE_STATES) this.queueJobs.set({ queue: q.name, state }, counts[state] ?? 0);
+        for (const state of QUEUE_STATES) this.queueJobs.set({ queue: name, state }, counts[state] ?? 0);
       }
     },
   });
+  private countsInFlight: Promise<(readonly [string, Record<string, number> | undefined])[]> | undefined;
+  /** Per-role progress, lag and health (see roleHealth.ts). */
+  readonly roles = new RoleMonitor(this.registry);
   readonly jobsCompleted = new Counter({
     name: "hemi_fabric_jobs_completed_total",
     help: "Jobs completed by this process",

@@ -17,6 +17,8 @@ export interface PollerOptions {
   failureLevel?: (err: unknown) => "warn" | "error";
   /** A failure after stop() is a poll cut short by the shutdown: not logged (default false: logged). */
   quietAfterStop?: boolean;
+  /** Returns true for a failure told elsewhere (a Redis outage, see RedisWatch): counted, not logged. */
+  absorb?: (err: unknown) => boolean;
 }
 
 /** The poller's view for /healthz. */
@@ -83,6 +85,10 @@ export class Poller {
       if (this.stopped && o.quietAfterStop === true) return;
       this.failures++;
       delay = Math.min(o.intervalMs * 2 ** Math.min(this.failures, 5), POLL_MAX_BACKOFF_MS);
+      if (o.absorb?.(err) === true) {
+        this.schedule(delay);
+        return;
+      }
       const level = o.failureLevel?.(err) ?? "warn";
       o.log[level](
         { err: errorMessage(err), consecutiveFailures: this.failures, retryInMs: delay },

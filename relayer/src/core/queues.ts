@@ -21,6 +21,8 @@ export interface QueueCoreOptions {
   lockDurationMs: number;
   /** How often workers look for stalled jobs of crashed workers. */
   stalledIntervalMs: number;
+  /** Takes Redis connection errors of queues and workers into the outage report instead of a line each (RedisWatch). */
+  outage?: { absorb(err: unknown): boolean };
 }
 
 /** What a processor receives besides the job: a child logger and the shutdown/cancel signal. */
@@ -61,7 +63,10 @@ export class QueueCore {
         prefix: this.options.prefix,
         defaultJobOptions: this.defaultJobOptions,
       });
-      q.on("error", (err) => this.options.log.error({ queue: name, err: errorMessage(err) }, "queue error"));
+      q.on("error", (err) => {
+        if (this.options.outage?.absorb(err) !== true)
+          this.options.log.error({ queue: name, err: errorMessage(err) }, "queue error");
+      });
       this.queues.set(name, q);
       this.options.metrics.watchQueue(q);
     }
@@ -103,7 +108,9 @@ export class QueueCore {
       else log.warn(fields, "job attempt failed; will retry with backoff");
     });
     worker.on("stalled", (jobId) => log.warn({ queue: name, jobId }, "stalled job recovered (its worker died)"));
-    worker.on("error", (err) => log.error({ queue: name, err: errorMessage(err) }, "worker error"));
+    worker.on("error", (err) => {
+      if (this.options.outage?.absorb(err) !== true) log.error({ queue: name, err: errorMessage(err) }, "worker error");
+    });
     this.workers.push(worker as unknown as Worker);
     return worker;
   }

@@ -55,7 +55,16 @@ export function readDeployment(file: string): Deployment {
   if (!existsSync(file)) {
     throw new Error(`deployment file ${file} not found: run \`npx hemi-fabric deploy\` first, or set DEPLOYMENT_FILE`);
   }
-  const parsed = deploymentSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new Error(
+      `deployment file ${file} is not valid JSON (${(err as Error).message}): redeploy with \`npx hemi-fabric deploy\`, ` +
+        "or point DEPLOYMENT_FILE at a good one",
+    );
+  }
+  const parsed = deploymentSchema.safeParse(json);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`deployment file ${file} is invalid: ${fields}`);

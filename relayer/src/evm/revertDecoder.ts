@@ -1,5 +1,8 @@
-import { Interface, type InterfaceAbi } from "ethers";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { ErrorFragment, Interface, type InterfaceAbi, type JsonFragment } from "ethers";
 import { PermanentError } from "../core/errors";
+import { REPO_ROOT } from "./artifacts";
 
 /** A decoded revert: the custom error's name and arguments (or Error(string) / Panic(uint256)). */
 export interface DecodedRevert {
@@ -48,12 +51,53 @@ export function extractRevertData(err: unknown, depth = 0): string | undefined {
   return undefined;
 }
 
+/** Every Hardhat artifact file (`<Name>.json`, not `.dbg.json`) under `dir`. */
+function artifactFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...artifactFiles(p));
+    else if (name.endsWith(".json") && !name.endsWith(".dbg.json")) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * The custom errors of every compiled contract and library of the project and of its OpenZeppelin bases (from the
+ * Hardhat artifacts), one fragment per selector: a revert raised anywhere in our contracts decodes to its name, even
+ * when it comes from a library or a contract other than the one called.
+ */
+export function allContractErrors(artifactsDir = path.join(REPO_ROOT, "artifacts")): ErrorFragment[] {
+  const bySelector = new Map<string, ErrorFragment>();
+  const dirs = [path.join(artifactsDir, "contracts"), path.join(artifactsDir, "@openzeppelin")];
+  for (const file of dirs.flatMap(artifactFiles)) {
+    let abi: JsonFragment[] | undefined;
+    try {
+      abi = (JSON.parse(readFileSync(file, "utf8")) as { abi?: JsonFragment[] }).abi;
+    } catch {
+      continue;
+    }
+    for (const f of abi ?? []) {
+      if (f.type !== "error") continue;
+      const frag = ErrorFragment.from(f);
+      if (!bySelector.has(frag.selector)) bySelector.set(frag.selector, frag);
+    }
+  }
+  return [...bySelector.values()];
+}
+
 /** Decodes revert data against the contracts' ABIs (custom errors by name) and the standard errors. */
 export class RevertDecoder {
   private readonly interfaces: Interface[];
 
   constructor(abis: InterfaceAbi[]) {
     this.interfaces = [...abis.map((a) => new Interface(a)), STANDARD];
+  }
+
+  /** A decoder of the given ABIs plus every custom error of every compiled contract of the project. */
+  static withAllContractErrors(abis: InterfaceAbi[] = [], artifactsDir?: string): RevertDecoder {
+    return new RevertDecoder([...abis, allContractErrors(artifactsDir)]);
   }
 
   decode(data: string | undefined): DecodedRevert | undefined {

@@ -47,6 +47,11 @@ export function networkOfChainName(chain: string): BitcoinNetworkName {
   throw new Error(`unsupported Bitcoin chain "${chain}" (expected main, test, testnet4 or regtest)`);
 }
 
+/** The address network of a light-client network: testnet4 uses testnet's address formats (tb1..., m/n/2...). */
+export function addressNetworkOf(network: BitcoinNetworkName | "testnet4"): BitcoinNetworkName {
+  return network === "testnet4" ? "testnet" : network;
+}
+
 const BECH32_PREFIXES: Record<string, BitcoinNetworkName> = { bc: "mainnet", tb: "testnet", bcrt: "regtest" };
 
 /** The network an address looks like it belongs to, or undefined when it looks like none. */

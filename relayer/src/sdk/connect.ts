@@ -46,7 +46,7 @@ async function checkBitcoinNetwork(
         (err instanceof Error ? err.message : String(err)),
     );
   }
-  let actual;
+  let actual: Deployment["anchor"]["network"];
   try {
     actual = networkOfChainName(chain);
   } catch (err) {
@@ -55,6 +55,8 @@ async function checkBitcoinNetwork(
       ["BITCOIN_RPC_URL"],
     );
   }
+  // The light client tells testnet3 and testnet4 apart (their difficulty rules differ); their addresses do not.
+  if (chain === "testnet4") actual = "testnet4" as const;
   if (actual !== expected) {
     throw new ConfigError(
       `BITCOIN_RPC_URL: the Bitcoin node at ${redactUrl(url)} is on ${actual} (chain "${chain}"), but the tunnel's ` +

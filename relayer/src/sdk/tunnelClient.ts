@@ -15,7 +15,7 @@ import type { Deployment } from "../evm/deployment";
 import { BitcoinLightClient__factory, HemiBTC__factory } from "../../../typechain-types";
 import { tunnelAt, type BitcoinLightClient, type BitcoinTunnel, type HemiBTC } from "../evm/tunnelAbi";
 import type { WithdrawalInfo } from "./abi";
-import { networkOfChainName, type BitcoinNetworkName } from "./addresses";
+import { addressNetworkOf, networkOfChainName, type BitcoinNetworkName } from "./addresses";
 import type { BuiltDeposit } from "./depositTx";
 import type { TunnelContext, VaultView } from "./tunnelContext";
 import { TunnelDeposits } from "./tunnelDeposits";
@@ -94,7 +94,7 @@ export class TunnelClient implements TunnelContext {
     return new TunnelClient({
       ...conn,
       tunnel,
-      network: deployment.anchor.network,
+      network: addressNetworkOf(deployment.anchor.network),
       fromBlock: deployment.blockNumber ?? 0,
     });
   }

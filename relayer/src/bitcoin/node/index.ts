@@ -22,6 +22,8 @@ export interface RegtestNodeOptions {
   rpcUser?: string;
   rpcPassword?: string;
   log?: (msg: string) => void;
+  /** false: serve getrawtransaction as bitcoind without -txindex (default true). */
+  txindex?: boolean;
 }
 
 export interface RunningRegtestNode {
@@ -44,7 +46,7 @@ export async function startRegtestNode(opts: RegtestNodeOptions = {}): Promise<R
   const password = opts.rpcPassword ?? DEFAULT_RPC_PASSWORD;
   const credentials: RpcCredentials[] = [{ user, password }];
   let cookieFile: string | undefined;
-  const node = new RegtestNode({ datadir: opts.datadir, log: opts.log });
+  const node = new RegtestNode({ datadir: opts.datadir, log: opts.log, txindex: opts.txindex });
   if (opts.rpcPassword === undefined && opts.datadir !== undefined) {
     const cookie = randomBytes(32).toString("hex");
     cookieFile = path.join(opts.datadir, ".cookie");

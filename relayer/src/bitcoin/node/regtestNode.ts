@@ -17,6 +17,8 @@ import { Wallet } from "./wallet";
 export interface RegtestNodeConfig {
   datadir?: string;
   log?: (msg: string) => void;
+  /** false: getrawtransaction finds confirmed transactions only with their block hash, as bitcoind without -txindex. */
+  txindex?: boolean;
 }
 
 /** Decodes raw transaction hex as sendrawtransaction does; malformed input is RPC error -22. */
@@ -56,11 +58,14 @@ export class RegtestNode {
   private readonly loadedWallets = new Set<string>();
   private readonly datadir: string | undefined;
   readonly startedAt = Math.floor(Date.now() / 1000);
+  /** Whether getrawtransaction finds confirmed transactions without a block hash (bitcoind's -txindex); tests switch it. */
+  txindex: boolean;
   private readonly store: BlockStore | undefined;
   private readonly log: (msg: string) => void;
 
   constructor(config: RegtestNodeConfig = {}) {
     this.log = config.log ?? (() => undefined);
+    this.txindex = config.txindex ?? true;
     const genesisRaw = Buffer.from(REGTEST_GENESIS_HEX, "hex");
     const genesis = Block.fromBuffer(genesisRaw);
     if (blockHash(genesisRaw) !== REGTEST_GENESIS_HASH)

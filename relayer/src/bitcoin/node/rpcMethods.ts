@@ -360,6 +360,11 @@ function getRawTransaction(node: RegtestNode, args: Args): string | RawTransacti
   } else {
     const m = node.mempool.get(txid);
     if (m !== undefined) found = { tx: m.tx };
+    else if (!node.txindex)
+      throw new RpcMethodError(
+        RpcCode.INVALID_ADDRESS_OR_KEY,
+        "No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. Use gettransaction for wallet transactions.",
+      );
     else {
       const c = chain.findTx(txid);
       if (c !== undefined) found = { tx: c.entry.txs[c.index], entry: c.entry };

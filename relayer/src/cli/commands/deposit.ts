@@ -3,6 +3,7 @@ import { parseAmount, formatBtc } from "../../sdk/amounts";
 import { connectTunnel } from "../../sdk/connect";
 import type { Command } from "../main";
 import { describeDeposit, fail, intOption, loadCliConfig, parseArgs, toJson } from "./tunnelCommon";
+import { settingsHelp } from "./settingsHelp";
 
 const USAGE =
   "deposit --amount <BTC|Nsat> --recipient 0x... [--vault N] [--fee-rate sat/vB] [--instructions-only] [--wait " +
@@ -16,6 +17,29 @@ const USAGE =
 export const depositCommand: Command = {
   name: "deposit",
   summary: `lock BTC for hemiBTC: ${USAGE}`,
+  help: {
+    usage: `hemi-fabric ${USAGE}`,
+    description:
+      "Locks BTC in the tunnel for an EVM recipient: pays from the Bitcoin node's wallet (the wallet funds a " +
+      "one-time key that signs the deposit), or only prints what a wallet must pay (--instructions-only). An amount " +
+      "under the vault's minimum is refused either way.",
+    options: [
+      {
+        name: "amount",
+        value: "BTC|Nsat",
+        description: "amount: 0.5 (BTC) or 50000sat (required unless --instructions-only)",
+      },
+      { name: "recipient", value: "0x...", description: "EVM address that gets the hemiBTC (required)" },
+      { name: "vault", value: "N", description: "vault id", default: "the lowest-id Live vault" },
+      { name: "fee-rate", value: "sat/vB", description: "Bitcoin fee rate", default: "the node's estimate, else 2" },
+      { name: "instructions-only", description: "print the custody address, OP_RETURN and fees; pay nothing" },
+      { name: "wait", description: "follow the deposit until it is minted" },
+      { name: "timeout", value: "S", description: "seconds --wait waits", default: "600" },
+      { name: "json", description: "print JSON" },
+      { name: "config", value: "file.json", description: "settings file (same names as the environment variables)" },
+    ],
+    env: settingsHelp(["EVM_RPC_URL", "BITCOIN_RPC_URL", "DEPLOYMENT_FILE", "DEPLOYMENTS_DIR"]),
+  },
   async run(args: string[]): Promise<number> {
     let parsed;
     let cfg;
@@ -59,6 +83,12 @@ export const depositCommand: Command = {
       const { client } = conn;
       const ins = await client.depositInstructions(recipient, vault);
       if (parsed.flags.has("instructions-only")) {
+        // Refused as the paying path refuses it: such a deposit would never be minted.
+        if (amount !== undefined && amount < ins.minDeposit) {
+          throw new Error(
+            `deposit of ${amount} sat is below vault ${ins.vaultId}'s minimum of ${ins.minDeposit} sat: it would never be minted`,
+          );
+        }
         const rate = feeRate ?? (await client.feeRate());
         const out = {
           vaultId: ins.vaultId,

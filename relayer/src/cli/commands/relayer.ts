@@ -5,12 +5,30 @@ import { parseRoles } from "../../config/roles";
 import { startRelayer } from "../../relayer";
 import type { Command } from "../main";
 import { parseOptions } from "./args";
+import { settingsHelp } from "./settingsHelp";
 
 /** `hemi-fabric relayer --roles headers[,deposits][,withdrawals] [--config file.json]`. */
 export const relayerCommand: Command = {
   name: "relayer",
   summary:
     "run the relayer: --roles headers,deposits,withdrawals (any of them) [--config file.json] (settings from env, see README)",
+  help: {
+    usage: "hemi-fabric relayer [--roles headers,deposits,withdrawals] [--config file.json]",
+    description:
+      "Runs the relayer's roles until SIGINT/SIGTERM: headers feeds Bitcoin headers to the light client, deposits " +
+      "proves deposits in Bitcoin order, withdrawals (vault operator, needs VAULT_CUSTODY_KEY) pays and proves " +
+      "withdrawals. Serves /metrics and /healthz on METRICS_HOST:METRICS_PORT.",
+    options: [
+      {
+        name: "roles",
+        value: "list",
+        description: "comma-separated roles: headers, deposits, withdrawals",
+        default: "headers",
+      },
+      { name: "config", value: "file.json", description: "settings file (same names as the environment variables)" },
+    ],
+    env: settingsHelp(),
+  },
   async run(args: string[]): Promise<number> {
     let opts: Map<string, string>;
     let cfg;

@@ -4,6 +4,7 @@ import { formatBtc } from "../../sdk/amounts";
 import { connectTunnel } from "../../sdk/connect";
 import type { Command } from "../main";
 import { describeDeposit, describeWithdrawal, fail, intOption, loadCliConfig, parseArgs, toJson } from "./tunnelCommon";
+import { settingsHelp } from "./settingsHelp";
 
 const USAGE = "status [--deposit <txid> [--vout N]] [--withdrawal <id>] [--recent N] [--json] [--config file.json]";
 
@@ -11,6 +12,22 @@ const USAGE = "status [--deposit <txid> [--vout N]] [--withdrawal <id>] [--recen
 export const statusCommand: Command = {
   name: "status",
   summary: `tunnel, deposit or withdrawal status: ${USAGE}`,
+  help: {
+    usage: `hemi-fabric ${USAGE}`,
+    description:
+      "Shows the tunnel (vaults, supply, the light client against the Bitcoin tip, recent deposits and withdrawals), " +
+      "or where one deposit or withdrawal is. A deposit already minted is found from the tunnel's record even on a " +
+      "Bitcoin node without -txindex.",
+    options: [
+      { name: "deposit", value: "txid", description: "one deposit (txid as bitcoind shows it)" },
+      { name: "vout", value: "N", description: "the deposit's custody output", default: "the first one" },
+      { name: "withdrawal", value: "id", description: "one withdrawal" },
+      { name: "recent", value: "N", description: "recent deposits and withdrawals listed", default: "5" },
+      { name: "json", description: "print JSON" },
+      { name: "config", value: "file.json", description: "settings file (same names as the environment variables)" },
+    ],
+    env: settingsHelp(["EVM_RPC_URL", "BITCOIN_RPC_URL", "DEPLOYMENT_FILE", "DEPLOYMENTS_DIR"]),
+  },
   async run(args: string[]): Promise<number> {
     let parsed;
     let cfg;

@@ -3,19 +3,48 @@ import { formatBtc, parseAmount } from "../../sdk/amounts";
 import { connectTunnel } from "../../sdk/connect";
 import type { Command } from "../main";
 import { describeWithdrawal, fail, intOption, loadCliConfig, parseArgs, toJson } from "./tunnelCommon";
+import { settingsHelp } from "./settingsHelp";
+import { userKey } from "./userKey";
 
 const USAGE =
-  "withdraw --amount <BTC|Nsat> --to <bitcoin address | 0x-script> [--vault N] [--private-key 0x...] [--wait " +
+  "withdraw --amount <BTC|Nsat> --to <bitcoin address | 0x-script> [--vault N] [--private-key 0x... | --keystore " +
+  "file.json] [--wait " +
   "[--timeout S]] [--json] [--config file.json]";
 
 /**
  * `hemi-fabric withdraw`: burns hemiBTC and queues a withdrawal to a Bitcoin address; the vault operator pays it
- * out. The EVM key: --private-key, else USER_PRIVATE_KEY, else RELAYER_PRIVATE_KEY. `--wait` follows it to the
- * proven payout.
+ * out. The user's EVM key: --private-key, else --keystore (password in USER_KEYSTORE_PASSWORD), else
+ * USER_PRIVATE_KEY; never the relayer's key. `--wait` follows it to the proven payout.
  */
 export const withdrawCommand: Command = {
   name: "withdraw",
   summary: `burn hemiBTC for BTC: ${USAGE}`,
+  help: {
+    usage: `hemi-fabric ${USAGE}`,
+    description:
+      "Burns the user's hemiBTC and queues a withdrawal to a Bitcoin address; the vault operator pays it on Bitcoin. " +
+      "Signs with the user's EVM key only (--private-key, --keystore or USER_PRIVATE_KEY), never with the relayer's.",
+    options: [
+      { name: "amount", value: "BTC|Nsat", description: "hemiBTC to burn: 0.5 (BTC) or 50000sat (required)" },
+      { name: "to", value: "address", description: "Bitcoin address (or 0x-hex script) to pay (required)" },
+      { name: "vault", value: "N", description: "vault to withdraw from", default: "chosen by the tunnel" },
+      { name: "private-key", value: "0x...", description: "the user's EVM key", default: "USER_PRIVATE_KEY" },
+      {
+        name: "keystore",
+        value: "file.json",
+        description: "the user's encrypted JSON keystore (password in USER_KEYSTORE_PASSWORD)",
+      },
+      { name: "wait", description: "follow the withdrawal until its payout is proven" },
+      { name: "timeout", value: "S", description: "seconds --wait waits", default: "600" },
+      { name: "json", description: "print JSON" },
+      { name: "config", value: "file.json", description: "settings file (same names as the environment variables)" },
+    ],
+    env: [
+      ...settingsHelp(["EVM_RPC_URL", "BITCOIN_RPC_URL", "DEPLOYMENT_FILE"]),
+      { name: "USER_PRIVATE_KEY", description: "the user's EVM key when --private-key and --keystore are absent" },
+      { name: "USER_KEYSTORE_PASSWORD", description: "password of --keystore" },
+    ],
+  },
   async run(args: string[]): Promise<number> {
     let parsed;
     let cfg;
@@ -25,7 +54,11 @@ export const withdrawCommand: Command = {
     let vault: number | undefined;
     let timeoutS: number | undefined;
     try {
-      parsed = parseArgs(args, ["amount", "to", "vault", "private-key", "timeout", "config"], ["wait", "json"]);
+      parsed = parseArgs(
+        args,
+        ["amount", "to", "vault", "private-key", "keystore", "timeout", "config"],
+        ["wait", "json"],
+      );
       const a = parsed.values.get("amount");
       if (a === undefined) throw new Error(`--amount is required (usage: ${USAGE})`);
       amount = parseAmount(a);
@@ -35,10 +68,7 @@ export const withdrawCommand: Command = {
       vault = intOption(parsed, "vault", 1, 2 ** 32 - 1);
       timeoutS = intOption(parsed, "timeout", 1, 86_400);
       cfg = loadCliConfig(parsed);
-      const k = parsed.values.get("private-key") ?? process.env.USER_PRIVATE_KEY ?? cfg.RELAYER_PRIVATE_KEY;
-      if (k === undefined || k === "")
-        throw new Error("an EVM key is needed: --private-key, USER_PRIVATE_KEY or RELAYER_PRIVATE_KEY");
-      key = k;
+      key = await userKey(parsed, process.env);
     } catch (err) {
       console.error(`hemi-fabric withdraw: ${errorMessage(err)}`);
       return 2;

@@ -5,6 +5,7 @@ import type { BitcoinRpcClient } from "../../bitcoin/rpcClient";
 import { LockBusyError, withLock } from "../../core/lock";
 import { Poller } from "../../core/poller";
 import type { QueueCore } from "../../core/queues";
+import type { RoleProgress } from "../../core/roleHealth";
 import type { TunnelClient, VaultInfo } from "../../evm/tunnel";
 import { blockReadiness, processDepositJob, type ConfirmDeps, type DepositJobResult } from "./depositConfirmer";
 import { depositJobId, isHeld } from "./depositRules";
@@ -27,6 +28,10 @@ export interface DepositsRoleOptions extends Omit<ConfirmDeps, "store" | "lockKe
   startHeight: number;
   /** Most blocks scanned per poll. */
   scanBlocks: number;
+  /** A role blocked this long is reported stuck by /healthz (default 5 minutes). */
+  stuckAfterMs?: number;
+  /** Redis outage errors told elsewhere (RedisWatch): not logged per poll. */
+  outage?: { absorb(err: unknown): boolean };
 }
 
 /**
@@ -48,6 +53,9 @@ export class DepositsRole {
   private ticks = 0;
   /** Job ids this process already enqueued (re-checked in Redis every 25 polls). */
   private readonly enqueued = new Set<string>();
+  readonly progress: RoleProgress;
+  /** The oldest pending deposit at the last poll ("<txid>:<vout>"), to tell progress from a deposit that stays. */
+  private lastHead: string | undefined;
 
   constructor(private readonly o: DepositsRoleOptions) {
     this.poller = new Poller({
@@ -56,8 +64,20 @@ export class DepositsRole {
       poll: () => this.poll(),
       log: o.log,
       quietAfterStop: true, // a poll cut short by the shutdown (connections closed under it)
+      absorb: o.outage === undefined ? undefined : (err) => o.outage?.absorb(err) === true,
     });
     this.store = new DepositStore(o.redis, o.prefix);
+    this.progress = o.metrics.roles.role("deposits", {
+      log: o.log,
+      stuckAfterMs: o.stuckAfterMs ?? 300_000,
+      poller: this.poller,
+    });
+  }
+
+  /** Redis lost its data: forget what this process remembers having enqueued (the jobs are gone too). */
+  forgetCaches(): void {
+    this.enqueued.clear();
+    this.lastHead = undefined;
   }
 
   private get confirmDeps(): ConfirmDeps {
@@ -118,6 +138,18 @@ export class DepositsRole {
     const tip = await node.getBlockCount();
     metrics.depositsPending.set(pending.length);
     metrics.depositLagBlocks.set(pending.length === 0 ? 0 : tip - pending[0].height);
+    this.progress.setLag(pending.length === 0 ? 0 : tip - pending[0].height, "blocks");
+    const head = pending[0] === undefined ? undefined : `${pending[0].txid}:${pending[0].vout}`;
+    const moved = head !== this.lastHead;
+    this.lastHead = head;
+    if (pending.length > 0 && pending[0].height < this.o.startHeight) {
+      // The light client has nothing below its anchor: such a deposit can never be proven, and it holds every later one.
+      this.progress.fault(
+        `pending deposit ${head} is in Bitcoin block ${pending[0].height}, below the light client's anchor ` +
+          `${this.o.startHeight}: it can never be proven (Redis state of another deployment?)`,
+      );
+    } else this.progress.clearFault();
+    if (pending.length === 0 || moved) this.progress.progressed();
     const fullCheck = this.ticks % 25 === 0;
     // Forget job ids of deposits that are no longer pending (minted or failed), so the set stays small.
     const pendingIds = new Set(pending.map((d) => depositJobId(d.txid, d.vout)));
@@ -130,6 +162,7 @@ export class DepositsRole {
       while (j < pending.length && pending[j].height === head.height && pending[j].blockHash === head.blockHash) {
         group.push(pending[j++]);
       }
+      const isHead = i === 0;
       i = j;
       for (const d of group)
         if (!confs.has(d.vaultId)) confs.set(d.vaultId, (await tunnel.vault(d.vaultId)).confirmations);
@@ -137,8 +170,13 @@ export class DepositsRole {
       const ready = await blockReadiness(node, tunnel, head.height, head.blockHash, conf, tip);
       if (!ready.ready) {
         log.debug({ height: head.height, why: ready.why }, "oldest pending deposit block not ready");
+        // Waiting for Bitcoin confirmations is normal; anything else (light client behind, ...) must not last.
+        if (/confirmations on the node/.test(ready.why ?? "")) {
+          if (isHead) this.progress.progressed();
+        } else if (isHead) this.progress.blocked(`oldest pending deposit not ready: ${ready.why ?? "?"}`);
         return;
       }
+      if (isHead && !moved) this.progress.blocked("oldest pending deposit ready but not minted yet");
       for (const d of group) {
         const jobId = depositJobId(d.txid, d.vout);
         if (this.enqueued.has(jobId) && !fullCheck) continue;
@@ -177,8 +215,7 @@ export class DepositsRole {
 
   /** Health for /healthz: the last poll succeeded recently. */
   health(): { ok: boolean; detail: unknown } {
-    const { ok, lastPollAgeMs, consecutiveFailures } = this.poller.health();
-    return { ok, detail: { lastPollAgeMs, consecutiveFailures, ...this.lastScan } };
+    return this.progress.health({ ...this.lastScan });
   }
 
   stop(): void {

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { errorMessage } from "../../core/logger";
 import { Poller } from "../../core/poller";
 import type { QueueCore } from "../../core/queues";
+import type { RoleProgress } from "../../core/roleHealth";
 import { AnchorMismatchError, planNextBatch, type HeadersBatch, type SyncStatus } from "./planner";
 import { submitBatch, type SubmitBatchDeps, type SubmitBatchResult } from "./submitBatch";
 
@@ -18,6 +19,10 @@ export interface HeadersRoleOptions extends SubmitBatchDeps {
   pollIntervalMs: number;
   batchSize: number;
   anchorHeight: number;
+  /** A role blocked this long is reported stuck by /healthz (default 5 minutes). */
+  stuckAfterMs?: number;
+  /** Redis outage errors told elsewhere (RedisWatch): not logged per poll. */
+  outage?: { absorb(err: unknown): boolean };
 }
 
 /** Deterministic job id of a batch: the same plan from the same light-client state gives the same id. */
@@ -99,6 +104,7 @@ export class HeadersRole {
   private fromForkPoint = false;
   /** Batches already reported as stuck (once each). */
   private readonly stuckReported = new Set<string>();
+  readonly progress: RoleProgress;
 
   constructor(private readonly o: HeadersRoleOptions) {
     this.poller = new Poller({
@@ -108,6 +114,12 @@ export class HeadersRole {
       log: o.log,
       recoveredMessage: "Bitcoin/EVM polling recovered",
       failureLevel: (err) => (err instanceof AnchorMismatchError ? "error" : "warn"),
+      absorb: o.outage === undefined ? undefined : (err) => o.outage?.absorb(err) === true,
+    });
+    this.progress = o.metrics.roles.role("headers", {
+      log: o.log,
+      stuckAfterMs: o.stuckAfterMs ?? 300_000,
+      poller: this.poller,
     });
   }
 
@@ -157,8 +169,9 @@ export class HeadersRole {
     if (status.reorgPending !== undefined && prev?.reorgPending === undefined) {
       log.warn(status.reorgPending, "the light client is applying a deep reorganisation in steps: continuing it");
     }
+    let outcome: Awaited<ReturnType<typeof enqueueBatch>> | undefined;
     if (status.next !== undefined && this.queue !== undefined) {
-      const outcome = await enqueueBatch(this.queue, status.next, prev?.next, log, this.retryRounds);
+      outcome = await enqueueBatch(this.queue, status.next, prev?.next, log, this.retryRounds);
       if (outcome === "gave-up") {
         if (!this.fromForkPoint && status.next.continueReorg !== true) {
           this.fromForkPoint = true;
@@ -172,13 +185,30 @@ export class HeadersRole {
         }
       }
     }
+    this.report(status, prev, outcome);
     return status;
+  }
+
+  /** Progress for /healthz and /metrics: caught up or moving is progress; a permanently failed batch is a fault. */
+  private report(
+    status: SyncStatus,
+    prev: SyncStatus | undefined,
+    outcome: Awaited<ReturnType<typeof enqueueBatch>> | undefined,
+  ): void {
+    const p = this.progress;
+    p.setLag(status.lag, "blocks");
+    const stuck = outcome === "gave-up" && status.next !== undefined && this.stuckReported.has(batchJobId(status.next));
+    if (outcome === "failed-permanently" || stuck) {
+      p.fault(`the next header batch (from height ${status.next?.fromHeight}) failed permanently; sync is stuck`);
+    } else p.clearFault();
+    const moved = prev !== undefined && (prev.lightClientHeight !== status.lightClientHeight || prev.lag > status.lag);
+    if (status.lag === 0 || status.next === undefined || moved) p.progressed();
+    else p.blocked(`light client ${status.lag} blocks behind the node and not moving`);
   }
 
   /** Health for /healthz: the last poll succeeded recently. */
   health(): { ok: boolean; detail: unknown } {
-    const { ok, lastPollAgeMs, consecutiveFailures } = this.poller.health();
-    return { ok, detail: { lastPollAgeMs, consecutiveFailures, ...this.lastStatus } };
+    return this.progress.health({ ...this.lastStatus });
   }
 
   stop(): void {

@@ -7,6 +7,7 @@ import type { KeyPair } from "../../bitcoin/txBuilder";
 import type { RelayerMetrics } from "../../core/metrics";
 import { Poller } from "../../core/poller";
 import type { QueueCore } from "../../core/queues";
+import type { RoleProgress } from "../../core/roleHealth";
 import { WithdrawalStatus, type TunnelClient } from "../../evm/tunnel";
 import type { EvmSender } from "../../evm/sender";
 import { custodyScriptOf } from "./custodyKey";
@@ -49,6 +50,10 @@ export interface WithdrawalsRoleOptions {
   feeTarget: number;
   fallbackFeeRate: number;
   searchDepth: number;
+  /** A role blocked this long is reported stuck by /healthz (default 5 minutes). */
+  stuckAfterMs?: number;
+  /** Redis outage errors told elsewhere (RedisWatch): not logged per poll. */
+  outage?: { absorb(err: unknown): boolean };
 }
 
 /**
@@ -72,6 +77,7 @@ export class WithdrawalsRole {
   private ticks = 0;
   private readonly blockTimes = new Map<number, number>();
   private lastStatus: Record<string, unknown> = {};
+  readonly progress: RoleProgress;
 
   constructor(private readonly o: WithdrawalsRoleOptions) {
     this.poller = new Poller({
@@ -80,6 +86,12 @@ export class WithdrawalsRole {
       poll: () => this.poll(),
       log: o.log,
       quietAfterStop: true, // a poll cut short by the shutdown (connections closed under it)
+      absorb: o.outage === undefined ? undefined : (err) => o.outage?.absorb(err) === true,
+    });
+    this.progress = o.metrics.roles.role("withdrawals", {
+      log: o.log,
+      stuckAfterMs: o.stuckAfterMs ?? 300_000,
+      poller: this.poller,
     });
     this.custodyScript = custodyScriptOf(o.key);
     this.store = new PayoutStore(o.redis, o.prefix);
@@ -149,12 +161,22 @@ export class WithdrawalsRole {
             "no vault has VAULT_CUSTODY_KEY's custody script yet (deploy with VAULT_CUSTODY_KEY); waiting",
           );
         }
+        this.progress.blocked("no vault has VAULT_CUSTODY_KEY's custody script");
         return;
       }
       log.info({ vaultId: this.vaultId }, "serving withdrawals of the vault of VAULT_CUSTODY_KEY");
     }
     const latest = await provider.getBlockNumber();
     const from = ((await this.store.evmCursor()) ?? tunnel.fromBlock - 1) + 1;
+    this.progress.setLag(Math.max(0, latest - (from - 1)), "evm-blocks");
+    if (from - 1 > latest) {
+      this.progress.fault(
+        `saved EVM cursor (block ${from - 1}) is above the chain head (block ${latest}): the EVM chain was reset; ` +
+          "restart the relayer (it removes the stale state) or redeploy",
+      );
+      return;
+    }
+    this.progress.clearFault();
     const to = Math.min(latest, from + 4_999);
     const requests = await tunnel.withdrawalRequests([this.vaultId], from, to);
     for (const r of requests) {
@@ -173,6 +195,8 @@ export class WithdrawalsRole {
     }
     if (requests.length > 0) log.info({ count: requests.length, fromBlock: from, toBlock: to }, "withdrawals enqueued");
     if (to >= from) await this.store.setEvmCursor(to);
+    this.progress.setLag(latest - Math.max(to, from - 1), "evm-blocks");
+    this.progress.progressed();
     this.lastStatus = { vaultId: this.vaultId, evmCursor: to };
     if (this.ticks % 25 === 0) await this.retryExhausted(queue);
   }
@@ -193,8 +217,7 @@ export class WithdrawalsRole {
 
   /** Health for /healthz: the last poll succeeded recently. */
   health(): { ok: boolean; detail: unknown } {
-    const { ok, lastPollAgeMs, consecutiveFailures } = this.poller.health();
-    return { ok, detail: { lastPollAgeMs, consecutiveFailures, ...this.lastStatus } };
+    return this.progress.health({ ...this.lastStatus });
   }
 
   stop(): void {
