@@ -178,3 +178,37 @@ export function hvmChain(): Promise<HvmChain> {
 after(async () => {
   if (shared !== undefined) await (await shared).t.running.close();
 });
+
+/** A separate small chain and hVM (not installed at 0x40..0x49) for tests that reorganise or refuse blocks. */
+export interface MiniChain {
+  t: TestNode;
+  lc: BitcoinLightClient;
+  index: BitcoinTxIndex;
+  hvm: HvmDeployment;
+  kit: BitcoinKit;
+}
+
+export async function startMiniChain(lag = 2): Promise<MiniChain> {
+  const t = await startTestNode({}, 101);
+  const lc = await deployLightClientAt(t.rpc, 101);
+  const [signer] = await ethers.getSigners();
+  const hvm = await deployHvm(signer, { lightClient: await lc.getAddress(), network: "regtest", install: "never", lag });
+  return {
+    t,
+    lc,
+    index: BitcoinTxIndex__factory.connect(hvm.index, signer),
+    hvm,
+    kit: BitcoinKit__factory.connect(hvm.bitcoinKit, signer),
+  };
+}
+
+/** Funds a fresh key of `type` from the node's wallet (mined in one block); returns the spendable output. */
+export async function fundedKey(t: TestNode, type: "p2wpkh" | "p2pkh" | "p2tr", btc: number): Promise<UtxoToSpend> {
+  const key = randomKey();
+  const { txid, script } = await walletPay(t, key, type, btc);
+  await t.rpc.generateToAddress(1, t.minerAddress);
+  const { Transaction: Tx } = await import("bitcoinjs-lib");
+  const tx = Tx.fromHex((await t.rpc.getRawTransaction(txid, false)) as string);
+  const vout = tx.outs.findIndex((o) => Buffer.from(o.script).equals(script));
+  return outOf(tx, vout, key);
+}
