@@ -64,7 +64,8 @@ describe("BitcoinAddress: address strings to scripts on chain (0x40/0x41/0x46 de
   });
 
   it("refuses a wrong checksum, the wrong bech32 variant, witness versions above 1, bad lengths and garbage", async () => {
-    const tr = payments.p2tr({ internalPubkey: xOnly(randomKey().publicKey), network: networks.bitcoin }).address as string;
+    const tr = payments.p2tr({ internalPubkey: xOnly(randomKey().publicKey), network: networks.bitcoin })
+      .address as string;
     const wpkh = payments.p2wpkh({ pubkey: randomKey().publicKey, network: networks.bitcoin }).address as string;
     const pkh = payments.p2pkh({ pubkey: randomKey().publicKey }).address as string;
     const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === "q" ? "p" : "q") + s.slice(i + 1);
