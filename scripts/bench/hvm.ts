@@ -99,20 +99,21 @@ async function main(): Promise<void> {
     };
     const txid = fan.getId();
     const addr = own.address;
-    const hexA = "0x" + Buffer.from(addr, "ascii").toString("hex");
     const [, , top] = await m.index.tipView();
+    const hexLone = "0x" + Buffer.from(loneAddr, "ascii").toString("hex");
     const inputs: Record<PrecompileKey, [string, string]> = {
-      "0x40": [hexA, "address with " + total + " outputs seen"],
-      "0x41": [hexA + "0000000a", "first 10 UTXOs"],
-      "0x42": ["0x" + txid + "7fbc2d0a", `BitcoinKit's flags, ${total + 1}-output tx`],
-      "0x43": ["0x" + txid, "txid"],
+      "0x40": [hexLone, "address with 1 output"],
+      "0x41": [hexLone + "0000000a", "address with 1 output, first 10"],
+      "0x42": ["0x" + spendTxid + "7fbc2d0a", "BitcoinKit's flags, 1-in 2-out tx"],
+      "0x43": ["0x" + spendTxid, "txid"],
       "0x44": ["0x", "empty input"],
       "0x45": ["0x" + Number(top).toString(16).padStart(8, "0"), "height"],
-      "0x46": [hexA, "P2WPKH address"],
-      "0x47": ["0x" + txid + "00000040", "input 0"],
-      "0x48": ["0x" + txid + "00000040", "output 0"],
-      "0x49": ["0x" + txid + "000000000040", "input 0 item 0"],
+      "0x46": [hexLone, "P2WPKH address"],
+      "0x47": ["0x" + spendTxid + "00000040", "input 0 of a 1-in 2-out tx"],
+      "0x48": ["0x" + spendTxid + "00000040", "output 0 of a 1-in 2-out tx"],
+      "0x49": ["0x" + spendTxid + "000000000040", "input 0, item 0"],
     };
+
     const pre: { key: string; name: string; hemiGas: number; ours: bigint; input: string }[] = [];
     for (const p of PRECOMPILES) {
       const [data, what] = inputs[p.key];

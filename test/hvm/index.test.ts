@@ -159,6 +159,35 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
       );
     });
 
+    it("a block above the whole-block size enters tx by tx with SPV proofs, idempotently, not marked complete", async () => {
+      const u1 = await fundedKey(m.t, "p2wpkh", 1);
+      const u2 = await fundedKey(m.t, "p2pkh", 1);
+      const t1 = buildSignedTx({
+        inputs: [u1],
+        outputs: [{ address: keyOutput(randomKey(), "p2wpkh").address, value: u1.value - 9_000n }],
+      });
+      const t2 = buildSignedTx({
+        inputs: [u2],
+        outputs: [{ address: keyOutput(randomKey(), "p2wpkh").address, value: u2.value - 9_000n }],
+      });
+      const { hash } = await m.t.rpc.generateBlock(m.t.minerAddress, [t1.toHex(), t2.toHex()]);
+      await m.t.rpc.generateToAddress(2, m.t.minerAddress);
+      await syncHeaders(m.t.rpc, m.lc);
+      await syncIndex(m.index, m.t.rpc, { fromHeight: (await m.t.rpc.getBlockHeader(hash)).height + 1 });
+      const first = await indexBlock(m.index, m.t.rpc, hash, 2);
+      expect(first.mode).to.equal("per-tx");
+      expect(first.indexed).to.equal(true);
+      for (const t of [t1, t2]) expect((await m.index.getTx(displayToInternal(t.getId()))).found).to.equal(true);
+      expect(await call("0x42", "0x" + t1.getId() + "20000000")).to.equal("0x00000002");
+      expect(await call("0x42", "0x" + t1.getId() + "10000000")).to.equal("0x"); // witness not proven this way
+      expect((await m.index.blockRecord(displayToInternal(hash))).complete).to.equal(false);
+      const again = await indexBlock(m.index, m.t.rpc, hash, 2);
+      expect(again).to.deep.include({ mode: "per-tx", indexed: false, gasUsed: 0n });
+      const whole = await indexBlock(m.index, m.t.rpc, hash);
+      expect(whole.mode).to.equal("whole");
+      expect(await call("0x42", "0x" + t1.getId() + "10000000")).to.have.length(2 + 16);
+    });
+
     it("a single transaction enters with its SPV proof; witness-dependent answers wait for its whole block", async () => {
       await indexTxWithProof(m.index, m.t.rpc, spendId);
       await expect(indexTxWithProof(m.index, m.t.rpc, spendId)).to.be.revertedWithCustomError(
