@@ -206,5 +206,4 @@ abstract contract TxIndexWriter is TxIndexStorage {
             mcopy(add(add(dst, 0x20), at), add(src, 0x20), mload(src))
         }
     }
-
 }
