@@ -5,6 +5,7 @@ import { startRegtestNode, type RunningRegtestNode } from "../bitcoin/node";
 import { COINBASE_MATURITY } from "../bitcoin/node/consensus";
 import { addressToScript } from "../bitcoin/node/script";
 import { BitcoinRpcClient } from "../bitcoin/rpcClient";
+import { keyOutput, randomKey, type SpendType } from "../bitcoin/txBuilder";
 import { loadArtifact } from "../evm/artifacts";
 import { NETWORK_ENUM, readAnchor } from "../evm/deployFabric";
 import { LightClientReader } from "../evm/lightClient";
@@ -41,6 +42,8 @@ export interface BtcFixture {
   addresses: { BitcoinLightClient: string };
   /** Mines `n` Bitcoin blocks (default 1) with the mempool's transactions; returns their hashes. Does not sync. */
   mine(n?: number): Promise<string[]>;
+  /** A Bitcoin address of a new random key that the node's wallet does not hold (so it never spends from it). */
+  newAddress(type?: SpendType): string;
   /** Pays `sats` to a Bitcoin address from the node's wallet (into the mempool; mine() confirms it). */
   sendBtc(address: string, sats: bigint): Promise<SentOutput>;
   /** Brings the contracts up to the Bitcoin tip, synchronously: every missing header (reorgs included). */
@@ -122,6 +125,7 @@ export async function btcFixture(options: BtcFixtureOptions = {}): Promise<BtcFi
       lightClient,
       addresses: { BitcoinLightClient: lcAddress },
       mine,
+      newAddress: (type = "p2wpkh") => keyOutput(randomKey(), type).address,
       async sendBtc(address, sats) {
         if (sats <= 0n) throw new Error(`sendBtc: amount must be positive, got ${sats}`);
         const outScript = addressToScript(address);
