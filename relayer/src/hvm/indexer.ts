@@ -1,0 +1,90 @@
+/**
+ * Feeds BitcoinTxIndex from a Bitcoin node: one block at a time (`indexBlock`) or everything the light client holds
+ * (`syncIndex`). Reorgs need no unwinding: the index keeps records of every block it saw and answers only from the
+ * light client's canonical chain, so after a reorg syncing indexes the new canonical blocks and the old ones simply
+ * stop counting.
+ */
+import type { ContractTransactionReceipt } from "ethers";
+import { BitcoinLightClient__factory, type BitcoinTxIndex } from "../../../typechain-types";
+import { displayToInternal, internalToDisplay } from "../bitcoin/byteOrder";
+import type { BitcoinRpcClient } from "../bitcoin/rpcClient";
+import { readBlockForIndex } from "./blockData";
+
+export interface IndexBlockResult {
+  /** Display order. */
+  hash: string;
+  height: number;
+  txCount: number;
+  /** False when the block was already indexed whole (nothing sent). */
+  indexed: boolean;
+  gasUsed: bigint;
+}
+
+/** Whether the block (internal-order hash) is indexed whole. */
+export async function isBlockIndexed(index: BitcoinTxIndex, hashInternal: string): Promise<boolean> {
+  return (await index.blockRecord(hashInternal)).complete;
+}
+
+/**
+ * Proves block `blockHash` (display order) into the index, whole. The block must be canonical in the light client.
+ * Idempotent: an already indexed block sends nothing.
+ */
+export async function indexBlock(
+  index: BitcoinTxIndex,
+  rpc: BitcoinRpcClient,
+  blockHash: string,
+): Promise<IndexBlockResult> {
+  const b = await readBlockForIndex(rpc, blockHash);
+  if (await isBlockIndexed(index, displayToInternal(b.hash)))
+    return { hash: b.hash, height: b.height, txCount: b.txs.length, indexed: false, gasUsed: 0n };
+  const tx = await index.indexBlock(b.header, b.height, b.txs);
+  const receipt = (await tx.wait()) as ContractTransactionReceipt;
+  return { hash: b.hash, height: b.height, txCount: b.txs.length, indexed: true, gasUsed: receipt.gasUsed };
+}
+
+export interface SyncIndexOptions {
+  /** Lowest height to index; default: the light client's anchor height. */
+  fromHeight?: number;
+  /** Stop after this many blocks sent (default: no limit). */
+  maxBlocks?: number;
+  /** Called after each block. */
+  onBlock?: (r: IndexBlockResult) => void;
+}
+
+export interface SyncIndexResult {
+  /** The light client's best height synced to. */
+  tipHeight: number;
+  indexed: IndexBlockResult[];
+}
+
+/**
+ * Indexes every canonical block of the light client that is not indexed yet, from the tip down to the first
+ * canonical block already indexed (or `fromHeight`), then sends them in ascending order.
+ */
+export async function syncIndex(
+  index: BitcoinTxIndex,
+  rpc: BitcoinRpcClient,
+  opts: SyncIndexOptions = {},
+): Promise<SyncIndexResult> {
+  const runner = index.runner;
+  const lc = BitcoinLightClient__factory.connect(await index.lightClient(), runner);
+  const [, bestBig] = await lc.bestBlock();
+  const best = Number(bestBig);
+  const floor = opts.fromHeight ?? Number(await lc.anchorHeight());
+  const todo: { height: number; hash: string }[] = [];
+  for (let h = best; h >= floor; h--) {
+    const hashInternal = await lc.blockHashAt(h);
+    if (/^0x0+$/.test(hashInternal)) break;
+    if (await isBlockIndexed(index, hashInternal)) break;
+    todo.push({ height: h, hash: internalToDisplay(hashInternal) });
+  }
+  todo.reverse();
+  const limit = opts.maxBlocks ?? todo.length;
+  const indexed: IndexBlockResult[] = [];
+  for (const { hash } of todo.slice(0, limit)) {
+    const r = await indexBlock(index, rpc, hash);
+    indexed.push(r);
+    opts.onBlock?.(r);
+  }
+  return { tipHeight: best, indexed };
+}
