@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { JsonRpcProvider, Network } from "ethers";
+import { JsonRpcProvider, Network, Wallet } from "ethers";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -99,6 +99,20 @@ describe("relayer hvm-index role (end to end: Redis, Hardhat node, embedded Bitc
     return counts;
   }
 
+  /** Transactions of the relayer's signer (DEV_KEYS[1]) to `to` on the whole EVM chain. */
+  async function relayerTxsTo(to: string): Promise<number> {
+    const signer = new Wallet(DEV_KEYS[1]).address;
+    let n = 0;
+    const last = await provider.getBlockNumber();
+    for (let b = 0; b <= last; b++) {
+      const block = await provider.getBlock(b, true);
+      for (const tx of block?.prefetchedTransactions ?? []) {
+        if (tx.from === signer && tx.to?.toLowerCase() === to.toLowerCase()) n++;
+      }
+    }
+    return n;
+  }
+
   /** `n` blocks, each with a payment from the node's wallet (so blocks carry spends and new coins). */
   async function mineWithPayments(n: number): Promise<void> {
     for (let i = 0; i < n; i++) {
@@ -126,8 +140,9 @@ describe("relayer hvm-index role (end to end: Redis, Hardhat node, embedded Bitc
     expect((await btc.getRawTransaction(orphanTx, true)).blockhash).to.not.equal(orphaned);
 
     // SIGKILL while it indexes a run of blocks, then a restart on the same Redis.
+    const before = await btc.getBlockCount();
     await mineWithPayments(10);
-    await r.waitForLog((l) => l.msg === "block indexed", 60_000);
+    await r.waitForLog((l) => l.msg === "block indexed" && Number(l.height) > before, 60_000);
     r.proc.kill("SIGKILL");
     await r.exited;
     r = relayer();
@@ -139,6 +154,9 @@ describe("relayer hvm-index role (end to end: Redis, Hardhat node, embedded Bitc
     const finalTip = await btc.getBlockCount();
     // Every canonical block once, plus the 3 orphaned ones indexed before the reorg.
     expect(counts.size).to.equal(finalTip - deployment.anchor.height + 1 + 3);
+    // No paid-for duplicate either: the relayer's transactions to the index are exactly the blocks indexed.
+    const toIndex = await relayerTxsTo(deployment.contracts.BitcoinTxIndex);
+    expect(toIndex).to.equal([...counts.values()].reduce((a, b) => a + b, 0));
     r.proc.kill("SIGTERM");
     expect((await r.exited).code).to.equal(0);
     console.log(`      ${counts.size} blocks indexed (reorg + SIGKILL) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

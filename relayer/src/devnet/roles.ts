@@ -20,6 +20,7 @@ export const DEVNET_ROLES: readonly DevnetRole[] = [
     supported: (d, cfg) =>
       d.contracts.BitcoinTunnel !== undefined && cfg.VAULT_CUSTODY_KEY !== undefined && (d.vaults?.length ?? 0) > 0,
   },
+  { role: "hvm-index", supported: (d) => d.contracts.BitcoinTxIndex !== undefined },
 ];
 
 /** The roles of DEVNET_ROLES that this deployment and configuration support. */

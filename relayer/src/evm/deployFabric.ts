@@ -5,6 +5,7 @@ import type { FabricConfig } from "../config/schema";
 import { custodyScriptOf, parseCustodyKey } from "../roles/withdrawals/custodyKey";
 import { loadArtifact } from "./artifacts";
 import type { Deployment } from "./deployment";
+import { hvmOptionFromConfig, withHvm, type FabricHvmOption } from "./fabricHvm";
 import { loadTunnelArtifact } from "./tunnel";
 import { createOperatorVault, type VaultTerms } from "./tunnelVault";
 
@@ -50,6 +51,8 @@ export interface DeployOptions {
    * confirmations. The signer is the tunnel's admin, so it grants itself VAULT_MANAGER_ROLE and OPERATOR_ROLE.
    */
   vault?: { custodyScript: string; terms: VaultTerms; confirmations: number };
+  /** Also deploy the hVM over the light client (BitcoinTxIndex, precompiles, BitcoinKit). */
+  hvm?: FabricHvmOption;
   log?: Logger;
 }
 
@@ -123,7 +126,7 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
     opts.log?.info({ vaultId: v.id, custodyScript: v.custodyScript, confirmations: v.confirmations }, "vault created");
     vaults = [v];
   }
-  return {
+  return withHvm(opts, {
     chainId: Number(chainId),
     contracts: { BitcoinLightClient: address, BitcoinTunnel: tunnelAddress, HemiBTC: hemiBtc },
     vaults,
@@ -131,17 +134,18 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
     deployer,
     blockNumber: receipt?.blockNumber,
     deployedAt: new Date().toISOString(),
-  };
+  });
 }
 
 /** The deploy options the configuration sets: the anchor (DEPLOY_ANCHOR_*) and the vault (VAULT_*). */
 export function deployOptionsFromConfig(
   cfg: FabricConfig,
-): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault"> {
+): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault" | "hvm"> {
   return {
     anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
     anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
     vault: vaultOptionFromConfig(cfg),
+    hvm: hvmOptionFromConfig(cfg),
   };
 }
 

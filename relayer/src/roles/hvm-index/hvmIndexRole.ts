@@ -5,8 +5,11 @@ import { errorMessage } from "../../core/logger";
 import type { RelayerMetrics } from "../../core/metrics";
 import { Poller } from "../../core/poller";
 import type { QueueCore } from "../../core/queues";
-import { indexBlockJob, type IndexBlockDeps, type IndexBlockResult } from "./indexBlockJob";
-import { indexJobId, planNextBlock, type IndexJob, type IndexStatus } from "./planner";
+import { ConfigError } from "../../config/load";
+import type { Deployment } from "../../evm/deployment";
+import { BitcoinTxIndex__factory } from "../../../../typechain-types";
+import { indexBlockJob, indexedBlocksOf, type IndexBlockDeps, type IndexBlockResult } from "./indexBlockJob";
+import { indexJobId, planNextBlock, type IndexedBlocks, type IndexJob, type IndexStatus } from "./planner";
 
 /** Name of the hvm-index role's BullMQ queue. */
 export const HVM_INDEX_QUEUE = "hvm-index";
@@ -70,6 +73,7 @@ export class HvmIndexRole {
   /** Job id of a permanently failed next block (logged once). */
   private stuckJob: string | undefined;
   private readonly gauges: { height: Gauge; lag: Gauge };
+  private readonly indexed: IndexedBlocks;
 
   constructor(private readonly o: HvmIndexRoleOptions) {
     this.poller = new Poller({
@@ -80,6 +84,7 @@ export class HvmIndexRole {
       quietAfterStop: true,
     });
     this.gauges = indexGauges(o.metrics);
+    this.indexed = indexedBlocksOf(o.index);
   }
 
   start(): void {
@@ -102,7 +107,7 @@ export class HvmIndexRole {
 
   /** Compares the index with the light client and enqueues the next block if one is missing. */
   async planAndEnqueue(): Promise<IndexStatus> {
-    const status = await planNextBlock(this.o.lc, this.o.index, this.o.startHeight);
+    const status = await planNextBlock(this.o.lc, this.indexed, this.o.startHeight);
     this.lastStatus = status;
     this.gauges.height.set(status.indexedHeight);
     this.gauges.lag.set(status.lag);
@@ -126,4 +131,30 @@ export class HvmIndexRole {
   stop(): void {
     this.poller.stop();
   }
+}
+
+/** The index's ABI (custom errors included), for the sender's revert decoder. */
+export const hvmIndexAbi = BitcoinTxIndex__factory.abi;
+
+/**
+ * Builds and starts the role for a deployment: the index is `contracts.BitcoinTxIndex`; blocks are indexed from the
+ * light client's anchor height up (`syncIndex`'s default too).
+ */
+export function startHvmIndexRole(
+  deps: Omit<HvmIndexRoleOptions, "index" | "startHeight"> & {
+    deployment: Deployment | undefined;
+    anchorHeight: number;
+  },
+): HvmIndexRole {
+  const address = deps.deployment?.contracts.BitcoinTxIndex;
+  if (address === undefined) {
+    throw new ConfigError(
+      "role hvm-index needs the hVM: use a deployment file with contracts.BitcoinTxIndex (redeploy with `npx hemi-fabric deploy`)",
+      ["DEPLOYMENT_FILE"],
+    );
+  }
+  const index = BitcoinTxIndex__factory.connect(address, deps.lc.contract.runner);
+  const role = new HvmIndexRole({ ...deps, index, startHeight: deps.anchorHeight });
+  role.start();
+  return role;
 }

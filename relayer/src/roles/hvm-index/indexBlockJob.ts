@@ -1,36 +1,23 @@
-import { Block } from "bitcoinjs-lib";
 import type { Logger } from "pino";
+import type { BitcoinTxIndex } from "../../../../typechain-types";
 import { displayToInternal } from "../../bitcoin/byteOrder";
+import type { BitcoinRpcClient } from "../../bitcoin/rpcClient";
 import type { LightClientReader } from "../../evm/lightClient";
 import { RevertError } from "../../evm/revertDecoder";
 import type { EvmSender } from "../../evm/sender";
+import { isBlockIndexed, readBlockForIndex, type BlockForIndex } from "../../hvm";
 import type { IndexedBlocks, IndexJob } from "./planner";
 
-/** A raw block split as BitcoinTxIndex.indexBlock takes it. */
-export interface RawBlockParts {
-  /** 80-byte header, hex without 0x. */
-  header: string;
-  /** Every transaction in block order, full serialization (witness included), hex without 0x. */
-  txs: string[];
-}
-
-/** Splits a serialized block (getblock verbosity 0) into its header and transactions. */
-export function splitRawBlock(rawHex: string): RawBlockParts {
-  const block = Block.fromHex(rawHex);
-  return { header: rawHex.slice(0, 160), txs: (block.transactions ?? []).map((t) => t.toHex()) };
-}
-
-/** The index contract as the role writes to it. */
-export interface IndexWriter extends IndexedBlocks {
-  readonly address: string;
-  /** Calldata of indexBlock(header, height, txs). */
-  encodeIndexBlock(block: RawBlockParts, height: number): string;
+/** BitcoinTxIndex as the planner reads it. */
+export function indexedBlocksOf(index: BitcoinTxIndex): IndexedBlocks {
+  return { isIndexed: (hash) => isBlockIndexed(index, hash) };
 }
 
 export interface IndexBlockDeps {
-  node: { getBlock(hash: string, verbosity: 0): Promise<string> };
+  node: BitcoinRpcClient;
   lc: LightClientReader;
-  index: IndexWriter;
+  /** BitcoinTxIndex (typechain), read-only: writes go through the sender. */
+  index: BitcoinTxIndex;
   sender: EvmSender;
 }
 
@@ -60,7 +47,7 @@ export async function indexBlockJob(
   signal?: AbortSignal,
 ): Promise<IndexBlockResult> {
   const hashInternal = displayToInternal(job.hash);
-  let parts: RawBlockParts | undefined;
+  let block: BlockForIndex | undefined;
   let sent;
   try {
     sent = await deps.sender.send({
@@ -71,9 +58,13 @@ export async function indexBlockJob(
         if (!(await deps.lc.contract.isCanonical(hashInternal, job.height))) {
           return { skip: "obsolete: the block is no longer canonical in the light client" };
         }
-        if (await deps.index.isIndexed(hashInternal)) return { skip: "already indexed" };
-        parts ??= splitRawBlock(await deps.node.getBlock(job.hash, 0));
-        return { to: deps.index.address, data: deps.index.encodeIndexBlock(parts, job.height) };
+        if (await isBlockIndexed(deps.index, hashInternal)) return { skip: "already indexed" };
+        block ??= await readBlockForIndex(deps.node, job.hash);
+        if (block.height !== job.height) return { skip: `obsolete: the node has the block at ${block.height}` };
+        return {
+          to: await deps.index.getAddress(),
+          data: deps.index.interface.encodeFunctionData("indexBlock", [block.header, block.height, block.txs]),
+        };
       },
     });
   } catch (err) {
@@ -94,7 +85,7 @@ export async function indexBlockJob(
   const result: IndexBlockResult = {
     status: "indexed",
     height: job.height,
-    txs: parts?.txs.length,
+    txs: block?.txs.length,
     gasUsed: sent.gasUsed.toString(),
     txHash: sent.hash,
   };
