@@ -10,6 +10,13 @@ import { loadArtifact } from "../evm/artifacts";
 import { NETWORK_ENUM, readAnchor } from "../evm/deployFabric";
 import { LightClientReader } from "../evm/lightClient";
 import { planNextBatch } from "../roles/headers/planner";
+import { deployHvm, syncIndex, type HvmDeployment, type HvmLayout } from "../hvm";
+import {
+  BitcoinKit__factory,
+  BitcoinTxIndex__factory,
+  type BitcoinKit,
+  type BitcoinTxIndex,
+} from "../../../typechain-types";
 
 /** Options of {@link btcFixture}. */
 export interface BtcFixtureOptions {
@@ -19,6 +26,10 @@ export interface BtcFixtureOptions {
   account?: number;
   /** Headers per submitHeaders transaction in sync() (default 500). */
   headersPerTx?: number;
+  /** The hVM's tip lag in Bitcoin blocks (default 2, as Hemi: answers up to best height - 2). */
+  lag?: number;
+  /** The 0x42 answer layout (default "current"; "bitcoinkit-2024" is the one Hemi's published BitcoinKit parses). */
+  layout?: HvmLayout;
 }
 
 /** An output a fixture payment created. */
@@ -39,14 +50,23 @@ export interface BtcFixture {
   /** The EVM signer that deployed the contracts and sends sync()'s transactions. */
   signer: Signer;
   lightClient: Contract;
-  addresses: { BitcoinLightClient: string };
+  /** BitcoinTxIndex (typechain), the index behind the precompiles. */
+  index: BitcoinTxIndex;
+  /** BitcoinKit (typechain), Hemi's hBK interface. */
+  bitcoinKit: BitcoinKit;
+  /** The hVM deployment: emulators, where each precompile answers (0x40..0x49), layout, lag. */
+  hvm: HvmDeployment;
+  addresses: { BitcoinLightClient: string; BitcoinTxIndex: string; BitcoinKit: string };
   /** Mines `n` Bitcoin blocks (default 1) with the mempool's transactions; returns their hashes. Does not sync. */
   mine(n?: number): Promise<string[]>;
   /** A Bitcoin address of a new random key that the node's wallet does not hold (so it never spends from it). */
   newAddress(type?: SpendType): string;
   /** Pays `sats` to a Bitcoin address from the node's wallet (into the mempool; mine() confirms it). */
   sendBtc(address: string, sats: bigint): Promise<SentOutput>;
-  /** Brings the contracts up to the Bitcoin tip, synchronously: every missing header (reorgs included). */
+  /**
+   * Brings the contracts up to the Bitcoin tip, synchronously: every missing header into the light client (reorgs
+   * included), then every canonical block not yet indexed into the index, in height order.
+   */
   sync(): Promise<{ height: number }>;
   /**
    * A Bitcoin reorg: the last `depth` blocks are replaced by `depth + 1` new blocks (more work), so the old branch
@@ -82,7 +102,8 @@ async function deployLightClient(signer: Signer, rpc: BitcoinRpcClient): Promise
 
 /**
  * A Bitcoin-aware test environment on the Hardhat network: an in-process Bitcoin regtest node (101 blocks mined, so
- * its wallet can pay), BitcoinLightClient deployed on the Hardhat network and anchored at the node's tip, and
+ * its wallet can pay), BitcoinLightClient deployed on the Hardhat network and anchored at the node's tip, the hVM
+ * (BitcoinTxIndex, the ten precompile emulators installed at 0x40..0x49 with hardhat_setCode, BitcoinKit), and
  * helpers to mine, pay, reorganise and bring the contracts to the tip synchronously (no Redis, no relayer). Create
  * it once per test file (`before`) and close it in `after`; EVM snapshots (loadFixture) do not rewind Bitcoin.
  */
@@ -98,6 +119,15 @@ export async function btcFixture(options: BtcFixtureOptions = {}): Promise<BtcFi
     const lightClient = await deployLightClient(signer, rpc);
     const lcAddress = await lightClient.getAddress();
     const lcReader = new LightClientReader(lcAddress, provider);
+    const hvm = await deployHvm(signer, {
+      lightClient: lcAddress,
+      network: "regtest",
+      layout: options.layout,
+      lag: options.lag,
+      install: "required",
+    });
+    const index = BitcoinTxIndex__factory.connect(hvm.index, signer);
+    const bitcoinKit = BitcoinKit__factory.connect(hvm.bitcoinKit, signer);
     const anchorHeight = await lcReader.anchorHeight();
     const headersPerTx = options.headersPerTx ?? 500;
     const script = Buffer.from(addressToScript(minerAddress));
@@ -123,7 +153,10 @@ export async function btcFixture(options: BtcFixtureOptions = {}): Promise<BtcFi
       minerAddress,
       signer,
       lightClient,
-      addresses: { BitcoinLightClient: lcAddress },
+      index,
+      bitcoinKit,
+      hvm,
+      addresses: { BitcoinLightClient: lcAddress, BitcoinTxIndex: hvm.index, BitcoinKit: hvm.bitcoinKit },
       mine,
       newAddress: (type = "p2wpkh") => keyOutput(randomKey(), type).address,
       async sendBtc(address, sats) {
@@ -137,6 +170,7 @@ export async function btcFixture(options: BtcFixtureOptions = {}): Promise<BtcFi
       },
       async sync() {
         await syncHeaders();
+        await syncIndex(index, rpc);
         return { height: await rpc.getBlockCount() };
       },
       async reorg(depth, opts = {}) {
