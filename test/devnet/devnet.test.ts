@@ -9,6 +9,7 @@ import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { freePort } from "../../relayer/src/core/ports";
 import { readDeployment } from "../../relayer/src/evm/deployment";
 import { LightClientReader } from "../../relayer/src/evm/lightClient";
+import { BitcoinKit__factory } from "../../typechain-types";
 import { waitFor } from "../relayer/helpers/relayerProcess";
 
 const BIN = path.resolve(__dirname, "..", "..", "bin", "hemi-fabric.js");
@@ -41,6 +42,16 @@ function groupMembers(pgid: number): string {
   return r.stdout;
 }
 
+/** Runs the CLI to completion (asynchronously, so that several can run at once). */
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => p.once("exit", (code) => resolve({ code, stdout, stderr })));
+}
+
 describe("npx hemi-fabric devnet", function () {
   this.timeout(180_000);
   let workDir: string;
@@ -63,12 +74,14 @@ describe("npx hemi-fabric devnet", function () {
     expect(r.stdout).to.include("default 8545").and.include("default 18443").and.include("default 10");
   });
 
-  it("refuses a bad option value with exit code 2 and starts nothing", () => {
-    const r = spawnSync(process.execPath, [BIN, "devnet", "--evm-port", "70000"], { encoding: "utf8" });
-    expect(r.status).to.equal(2);
+  it("refuses a bad option value with exit code 2 and starts nothing", async () => {
+    const [r, r2] = await Promise.all([
+      runCli(["devnet", "--evm-port", "70000"]),
+      runCli(["devnet", "--btc-block-interval", "-1"]),
+    ]);
+    expect(r.code).to.equal(2);
     expect(r.stderr).to.include("--evm-port must be a port 0..65535");
-    const r2 = spawnSync(process.execPath, [BIN, "devnet", "--btc-block-interval", "-1"], { encoding: "utf8" });
-    expect(r2.status).to.equal(2);
+    expect(r2.code).to.equal(2);
     expect(r2.stderr).to.include("--btc-block-interval");
   });
 
@@ -147,6 +160,22 @@ describe("npx hemi-fabric devnet", function () {
       );
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       expect(metrics).to.include("hemi_fabric_light_client_height");
+
+      // The hVM through the EVM RPC: BitcoinKit's last header is the node's block at the light client's best
+      // height minus the lag, once the hvm-index role has indexed it.
+      expect(out).to.match(/relayer roles\s+headers, deposits, withdrawals, hvm-index/);
+      expect(deployment.hvm?.installedWith).to.equal("hardhat_setCode");
+      const kit = BitcoinKit__factory.connect(deployment.contracts.BitcoinKit, evm);
+      const lag = deployment.hvm?.lag ?? 2;
+      const target = (await lc.bestBlock()).height - lag;
+      await waitFor(
+        "BitcoinKit's last header to reach the lagged tip",
+        async () => Number((await kit.getLastHeader().catch(() => ({ height: 0n }))).height) >= target,
+        30_000,
+      );
+      const header = await kit.getLastHeader();
+      expect(header.blockHash).to.equal("0x" + (await btc.getBlockHash(Number(header.height))));
+      expect(await evm.getCode("0x0000000000000000000000000000000000000044")).to.not.equal("0x");
     } finally {
       evm.destroy();
     }
