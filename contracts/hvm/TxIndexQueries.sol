@@ -31,6 +31,21 @@ abstract contract TxIndexQueries is TxIndexStorage {
         return _blocks[blockHash];
     }
 
+    /// @notice Heights in [from, to] whose canonical block (per the light client now) is not indexed whole; at most
+    ///         `max` of them, lowest first. For feeders: one call finds the gaps, including new blocks after a reorg.
+    function missingBlocks(uint32 from, uint32 to, uint256 max) external view returns (uint32[] memory heights) {
+        heights = new uint32[](max);
+        uint256 n;
+        for (uint32 h = from; h <= to && n < max; ++h) {
+            bytes32 blockHash = lightClient.blockHashAt(h);
+            if (blockHash == bytes32(0) || _blocks[blockHash].complete) continue;
+            heights[n++] = h;
+        }
+        assembly ("memory-safe") {
+            mstore(heights, n)
+        }
+    }
+
     /// @notice The transaction `txid` (internal order) if it is in a counting block.
     function getTx(bytes32 txid) external view returns (TxRecord memory r) {
         (bool ok, , uint32 top) = _view();

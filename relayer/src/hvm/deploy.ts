@@ -38,6 +38,11 @@ export interface DeployHvmOptions {
   install?: "auto" | "required" | "never";
   /** Progress lines. */
   log?: (line: string) => void;
+  /**
+   * Reuse this BitcoinTxIndex instead of deploying one (its lag then applies; `lag` must be unset or equal): e.g. a
+   * second set of emulators with the other 0x42 layout over the same data.
+   */
+  index?: string;
 }
 
 /** Everything a user of the hVM needs to know about one deployment. */
@@ -65,7 +70,7 @@ function keyed(values: string[]): Record<PrecompileKey, string> {
 /** Deploys and (where possible) installs the hVM; see DeployHvmOptions. */
 export async function deployHvm(signer: Signer, opts: DeployHvmOptions): Promise<HvmDeployment> {
   const layout = opts.layout ?? "current";
-  const lag = opts.lag ?? DEFAULT_HVM_LAG;
+  let lag = opts.lag ?? DEFAULT_HVM_LAG;
   const install = opts.install ?? "auto";
   const log = opts.log ?? (() => undefined);
   if (!Number.isInteger(lag) || lag < 0 || lag > 1000)
@@ -77,9 +82,21 @@ export async function deployHvm(signer: Signer, opts: DeployHvmOptions): Promise
   if (lcNetwork !== NETWORK_ENUM[opts.network])
     throw new Error(`light client ${opts.lightClient} is for network ${lcNetwork}, not ${opts.network}`);
 
-  const index = await new BitcoinTxIndex__factory(signer).deploy(opts.lightClient, lag);
-  await index.waitForDeployment();
-  const indexAddr = await index.getAddress();
+  let indexAddr: string;
+  if (opts.index !== undefined) {
+    const existing = BitcoinTxIndex__factory.connect(opts.index, signer);
+    const existingLag = Number(await existing.lag());
+    if (opts.lag !== undefined && opts.lag !== existingLag)
+      throw new Error(`index ${opts.index} has lag ${existingLag}, not ${opts.lag}`);
+    if ((await existing.lightClient()).toLowerCase() !== opts.lightClient.toLowerCase())
+      throw new Error(`index ${opts.index} follows another light client`);
+    indexAddr = opts.index;
+    lag = existingLag;
+  } else {
+    const index = await new BitcoinTxIndex__factory(signer).deploy(opts.lightClient, lag);
+    await index.waitForDeployment();
+    indexAddr = await index.getAddress();
+  }
   log(`hVM: BitcoinTxIndex ${indexAddr} (lag ${lag})`);
 
   const emulatorAddrs: string[] = [];

@@ -2,7 +2,7 @@
  * Feeds BitcoinTxIndex from a Bitcoin node: one block at a time (`indexBlock`) or everything the light client holds
  * (`syncIndex`). Reorgs need no unwinding: the index keeps records of every block it saw and answers only from the
  * light client's canonical chain, so after a reorg syncing indexes the new canonical blocks and the old ones simply
- * stop counting.
+ * stop counting. The light client must already hold the headers (the headers role feeds it).
  */
 import type { ContractTransactionReceipt } from "ethers";
 import { BitcoinLightClient__factory, type BitcoinTxIndex } from "../../../typechain-types";
@@ -57,34 +57,35 @@ export interface SyncIndexResult {
   indexed: IndexBlockResult[];
 }
 
+/** Heights asked per missingBlocks call. */
+const SCAN_PAGE = 2000;
+
 /**
- * Indexes every canonical block of the light client that is not indexed yet, from the tip down to the first
- * canonical block already indexed (or `fromHeight`), then sends them in ascending order.
+ * Indexes, in ascending order, every canonical block of the light client between `fromHeight` (default: its anchor)
+ * and its tip that is not indexed whole (one view call per 2,000 heights finds them, so gaps and the new blocks of a
+ * reorg are found wherever they are).
  */
 export async function syncIndex(
   index: BitcoinTxIndex,
   rpc: BitcoinRpcClient,
   opts: SyncIndexOptions = {},
 ): Promise<SyncIndexResult> {
-  const runner = index.runner;
-  const lc = BitcoinLightClient__factory.connect(await index.lightClient(), runner);
+  const lc = BitcoinLightClient__factory.connect(await index.lightClient(), index.runner);
   const [, bestBig] = await lc.bestBlock();
   const best = Number(bestBig);
   const floor = opts.fromHeight ?? Number(await lc.anchorHeight());
-  const todo: { height: number; hash: string }[] = [];
-  for (let h = best; h >= floor; h--) {
-    const hashInternal = await lc.blockHashAt(h);
-    if (/^0x0+$/.test(hashInternal)) break;
-    if (await isBlockIndexed(index, hashInternal)) break;
-    todo.push({ height: h, hash: internalToDisplay(hashInternal) });
-  }
-  todo.reverse();
-  const limit = opts.maxBlocks ?? todo.length;
+  const limit = opts.maxBlocks ?? Number.MAX_SAFE_INTEGER;
   const indexed: IndexBlockResult[] = [];
-  for (const { hash } of todo.slice(0, limit)) {
-    const r = await indexBlock(index, rpc, hash);
-    indexed.push(r);
-    opts.onBlock?.(r);
+  for (let from = floor; from <= best && indexed.length < limit; from += SCAN_PAGE) {
+    const to = Math.min(best, from + SCAN_PAGE - 1);
+    const heights = await index.missingBlocks(from, to, SCAN_PAGE);
+    for (const h of heights) {
+      if (indexed.length >= limit) break;
+      const hash = internalToDisplay(await lc.blockHashAt(h));
+      const r = await indexBlock(index, rpc, hash);
+      indexed.push(r);
+      opts.onBlock?.(r);
+    }
   }
   return { tipHeight: best, indexed };
 }
