@@ -50,6 +50,11 @@ export function describeDevnet(d: RunningDevnet): string {
     `  Bitcoin RPC      http://${btcUrl.host}  user ${d.bitcoin.user} password ${d.bitcoin.password}  (${d.bitcoin.url})`,
     `  deployment file  ${d.deploymentFile}`,
     ...Object.entries(d.deployment.contracts).map(([name, addr]) => `    ${name.padEnd(22)} ${addr}`),
+    ...(d.deployment.hvm === undefined
+      ? []
+      : [
+          `  hVM              precompiles at 0x40..0x49 (${d.deployment.hvm.installedWith ?? "not installed"}), 0x42 layout ${d.deployment.hvm.layout}, tip lag ${d.deployment.hvm.lag}`,
+        ]),
     `  metrics          ${d.metricsUrl}   health ${d.healthUrl}`,
     `  relayer roles    ${d.roles.join(", ")}   log ${d.relayerLog}`,
     `  Redis            ${d.redis.url}${d.redis.private ? " (private)" : ""}  prefix ${d.redis.prefix}`,
