@@ -10,19 +10,10 @@ import { freePort } from "../../relayer/src/core/ports";
 import { readDeployment } from "../../relayer/src/evm/deployment";
 import { LightClientReader } from "../../relayer/src/evm/lightClient";
 import { BitcoinKit__factory } from "../../typechain-types";
+import { groupAlive, killGroup } from "../helpers/processGroup";
 import { waitFor } from "../relayer/helpers/relayerProcess";
 
 const BIN = path.resolve(__dirname, "..", "..", "bin", "hemi-fabric.js");
-
-/** True while any process of group `pgid` exists. */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */
 function portOpen(port: number): Promise<boolean> {
@@ -61,7 +52,7 @@ describe("npx hemi-fabric devnet", function () {
     workDir = mkdtempSync(path.join(tmpdir(), "hf-devnet-test-"));
   });
   after(() => {
-    if (child?.pid !== undefined && groupAlive(child.pid)) process.kill(-child.pid, "SIGKILL");
+    if (child?.pid !== undefined && groupAlive(child.pid)) killGroup(child.pid);
     rmSync(workDir, { recursive: true, force: true });
   });
 
