@@ -1,7 +1,7 @@
 import type { Signer } from "ethers";
 import type { Logger } from "pino";
 import type { FabricConfig } from "../config/schema";
-import { deployHvm, hvmDeploymentFields, type HvmLayout } from "../hvm";
+import type { HvmLayout } from "../hvm/precompiles";
 import type { Deployment } from "./deployment";
 
 /** What `deploy` does about the hVM: deploy it with this layout and lag (installed at 0x40..0x49 where it can be). */
@@ -25,6 +25,8 @@ export async function withHvm(
   deployment: Deployment,
 ): Promise<Deployment> {
   if (opts.hvm === undefined) return deployment;
+  // Loaded on use: the hVM's deploy code loads every typechain factory, which would slow every CLI start.
+  const { deployHvm, hvmDeploymentFields } = await import("../hvm");
   const hvm = await deployHvm(opts.signer, {
     lightClient: deployment.contracts.BitcoinLightClient,
     network: deployment.anchor.network,

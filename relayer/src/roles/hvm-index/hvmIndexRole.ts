@@ -7,7 +7,8 @@ import { Poller } from "../../core/poller";
 import type { QueueCore } from "../../core/queues";
 import { ConfigError } from "../../config/load";
 import type { Deployment } from "../../evm/deployment";
-import { BitcoinTxIndex__factory } from "../../../../typechain-types";
+// This factory alone: typechain's index loads every factory, which slows each CLI start.
+import { BitcoinTxIndex__factory } from "../../../../typechain-types/factories/contracts/hvm/BitcoinTxIndex__factory";
 import { indexBlockJob, indexedBlocksOf, type IndexBlockDeps, type IndexBlockResult } from "./indexBlockJob";
 import { indexJobId, planNextBlock, type IndexedBlocks, type IndexJob, type IndexStatus } from "./planner";
 

@@ -5,8 +5,14 @@ import type { BitcoinRpcClient } from "../../bitcoin/rpcClient";
 import type { LightClientReader } from "../../evm/lightClient";
 import { RevertError } from "../../evm/revertDecoder";
 import type { EvmSender } from "../../evm/sender";
-import { isBlockIndexed, readBlockForIndex, type BlockForIndex } from "../../hvm";
+// The hVM's modules one by one: its index module loads every typechain factory, which slows each CLI start.
+import { readBlockForIndex, type BlockForIndex } from "../../hvm/blockData";
 import type { IndexedBlocks, IndexJob } from "./planner";
+
+/** Whether BitcoinTxIndex holds the block (internal-order hash) whole. */
+async function isBlockIndexed(index: BitcoinTxIndex, hashInternal: string): Promise<boolean> {
+  return (await index.blockRecord(hashInternal)).complete;
+}
 
 /** BitcoinTxIndex as the planner reads it. */
 export function indexedBlocksOf(index: BitcoinTxIndex): IndexedBlocks {
