@@ -24,6 +24,7 @@ import { HeadersRole } from "./roles/headers/headersRole";
 import { DepositsRole } from "./roles/deposits/depositsRole";
 import { WithdrawalsRole } from "./roles/withdrawals/withdrawalsRole";
 import { parseCustodyKey } from "./roles/withdrawals/custodyKey";
+import { hvmIndexAbi, startHvmIndexRole } from "./roles/hvm-index/hvmIndexRole";
 import { TunnelClient, tunnelAbi } from "./evm/tunnel";
 import type { RoleName } from "./config/roles";
 
@@ -163,7 +164,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       provider,
       redis,
       prefix,
-      decoder: RevertDecoder.withAllContractErrors([lightClientAbi(), tunnelAbi()]),
+      decoder: RevertDecoder.withAllContractErrors([lightClientAbi(), tunnelAbi(), hvmIndexAbi]),
       log: log.child({ component: "sender" }),
       metrics,
       receiptTimeoutMs: cfg.TX_RECEIPT_TIMEOUT_MS,
@@ -245,6 +246,22 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       });
       role.start();
       running.set("withdrawals", role);
+    }
+    if (roles.includes("hvm-index")) {
+      running.set(
+        "hvm-index",
+        startHvmIndexRole({
+          core,
+          log: log.child({ role: "hvm-index" }),
+          node: bitcoin,
+          lc,
+          sender,
+          metrics,
+          deployment,
+          anchorHeight,
+          pollIntervalMs: cfg.BITCOIN_POLL_INTERVAL_MS,
+        }),
+      );
     }
     cleanups.push(() => core.close(cfg.SHUTDOWN_TIMEOUT_MS));
     cleanups.push(async () => running.forEach((r) => r.stop()));

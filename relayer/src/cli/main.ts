@@ -4,6 +4,7 @@ import { bondCommand } from "./commands/bond";
 import { btcNodeCommand } from "./commands/btcNode";
 import { deployCommand } from "./commands/deploy";
 import { depositCommand } from "./commands/deposit";
+import { devnetCommand } from "./commands/devnet";
 import { relayerCommand } from "./commands/relayer";
 import { statusCommand } from "./commands/status";
 import { withdrawCommand } from "./commands/withdraw";
@@ -29,6 +30,7 @@ const commands: Command[] = [
   statusCommand,
   bondCommand,
   mineCommand,
+  devnetCommand,
 ];
 
 function packageVersion(): string {

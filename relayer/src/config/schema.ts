@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseCustodyKey } from "../roles/withdrawals/custodyKey";
+import { HVM_LAYOUTS, type HvmLayout } from "../hvm/precompiles";
 
 /** Accepts a string of digits (environment variables are strings) or a number; yields an integer. */
 function intField(min: number, max: number = Number.MAX_SAFE_INTEGER) {
@@ -108,6 +109,10 @@ const configShape = z.object({
   REDIS_PING_TIMEOUT_MS: intField(50, 60_000).default(1_000),
   /** How often the relayer checks that Redis answers and still holds its state. */
   REDIS_WATCH_INTERVAL_MS: intField(100).default(2_000),
+  /** deploy: the hVM's 0x42 answer layout ("current": op-geth's newest; "bitcoinkit-2024": what Hemi's BitcoinKit parses). */
+  HVM_LAYOUT: z.enum(HVM_LAYOUTS as [HvmLayout, ...HvmLayout[]]).default("current"),
+  /** deploy: the hVM's tip lag in Bitcoin blocks (Hemi: 2). */
+  HVM_LAG: intField(0, 1_000).default(2),
 });
 
 export const configSchema = configShape

@@ -6,6 +6,7 @@ import { custodyScriptOf, parseCustodyKey } from "../roles/withdrawals/custodyKe
 import { loadArtifact } from "./artifacts";
 import type { Deployment } from "./deployment";
 import { deployTunnel } from "./tunnelDeploy";
+import { hvmOptionFromConfig, withHvm, type FabricHvmOption } from "./fabricHvm";
 import { createOperatorVault, type VaultTerms } from "./tunnelVault";
 
 /** What deploy reads from the Bitcoin node (BitcoinRpcClient provides it). */
@@ -55,6 +56,8 @@ export interface DeployOptions {
   collateralToken?: string;
   /** Satoshis per 1e18 units of the collateral token (default: tunnelDeploy's DEFAULT_COLLATERAL_PRICE). */
   collateralPrice?: bigint;
+  /** Also deploy the hVM over the light client (BitcoinTxIndex, precompiles, BitcoinKit). */
+  hvm?: FabricHvmOption;
   log?: Logger;
 }
 
@@ -133,7 +136,7 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
     opts.log?.info({ vaultId: v.id, custodyScript: v.custodyScript, confirmations: v.confirmations }, "vault created");
     vaults = [v];
   }
-  return {
+  return withHvm(opts, {
     chainId: Number(chainId),
     contracts: {
       BitcoinLightClient: address,
@@ -150,19 +153,20 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
     deployer,
     blockNumber: receipt?.blockNumber,
     deployedAt: new Date().toISOString(),
-  };
+  });
 }
 
 /** The deploy options the configuration sets: the anchor (DEPLOY_ANCHOR_*) and the vault (VAULT_*). */
 export function deployOptionsFromConfig(
   cfg: FabricConfig,
-): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault" | "collateralToken" | "collateralPrice"> {
+): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault" | "collateralToken" | "collateralPrice" | "hvm"> {
   return {
     anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
     anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
     vault: vaultOptionFromConfig(cfg),
     collateralToken: cfg.COLLATERAL_TOKEN,
     collateralPrice: cfg.COLLATERAL_PRICE_SATS === undefined ? undefined : BigInt(cfg.COLLATERAL_PRICE_SATS),
+    hvm: hvmOptionFromConfig(cfg),
   };
 }
 
