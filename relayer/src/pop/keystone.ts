@@ -154,3 +154,34 @@ export function coveringKeystone(l2BlockNumber: number, interval: number, firstK
   const k = Math.ceil(l2BlockNumber / interval) * interval;
   return Math.max(k, firstKeystone);
 }
+
+/** What `keystoneAtBlock` needs of an EVM JSON-RPC provider (ethers' JsonRpcProvider has it). */
+export interface EvmBlockSource {
+  send(method: string, params: unknown[]): Promise<unknown>;
+}
+
+async function evmBlock(evm: EvmBlockSource, n: number): Promise<KeystoneBlock> {
+  const b = (await evm.send("eth_getBlockByNumber", ["0x" + n.toString(16), false])) as {
+    number: string;
+    hash: string;
+    parentHash: string;
+    stateRoot: string;
+  } | null;
+  if (b === null) throw new Error(`EVM block ${n} does not exist yet`);
+  return { number: Number(b.number), hash: b.hash, parentHash: b.parentHash, stateRoot: b.stateRoot };
+}
+
+/**
+ * Reads EVM block `n` and the block `interval` before it from the node and builds keystone `n` with
+ * `btcHeight` in the Bitcoin height field.
+ */
+export async function keystoneAtBlock(
+  evm: EvmBlockSource,
+  n: number,
+  interval: number,
+  btcHeight: number,
+): Promise<Keystone> {
+  const block = await evmBlock(evm, n);
+  const prevKeystoneHash = n - interval >= 0 ? (await evmBlock(evm, n - interval)).hash : null;
+  return keystoneFromBlock({ block, prevKeystoneHash, btcHeight });
+}
