@@ -8,6 +8,7 @@ import type { Deployment } from "./deployment";
 import { deployTunnel } from "./tunnelDeploy";
 import { hvmOptionFromConfig, withHvm, type FabricHvmOption } from "./fabricHvm";
 import { createOperatorVault, type VaultTerms } from "./tunnelVault";
+import { deployPop, type DeployPopOptions } from "../pop/deployPop";
 
 /** What deploy reads from the Bitcoin node (BitcoinRpcClient provides it). */
 export interface DeployBitcoinSource {
@@ -58,6 +59,8 @@ export interface DeployOptions {
   collateralPrice?: bigint;
   /** Also deploy the hVM over the light client (BitcoinTxIndex, precompiles, BitcoinKit). */
   hvm?: FabricHvmOption;
+  /** PoP contracts' settings (keystone interval, payout delay, pool); defaults when absent. */
+  pop?: Omit<DeployPopOptions, "lightClient" | "log">;
   log?: Logger;
 }
 
@@ -149,6 +152,7 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
       TunnelLiquidation: t.TunnelLiquidation,
     },
     vaults,
+    pop: await deployPop(opts.signer, { ...opts.pop, lightClient: address, log: opts.log }),
     anchor,
     deployer,
     blockNumber: receipt?.blockNumber,
