@@ -23,6 +23,7 @@ import { WithdrawalsRole } from "./roles/withdrawals/withdrawalsRole";
 import { parseCustodyKey } from "./roles/withdrawals/custodyKey";
 import { TunnelClient, tunnelAbi } from "./evm/tunnel";
 import type { RoleName } from "./config/roles";
+import { checkPopRoles, popContractAbis, startPopRoles } from "./roles/popRoles";
 
 export interface RunningRelayer {
   chainId: number;
@@ -113,6 +114,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
         ["LIGHT_CLIENT_ADDRESS", "DEPLOYMENT_FILE"],
       );
     }
+    await checkPopRoles({ cfg, roles, deployment, provider });
     const signer = await loadSigner(cfg, provider);
     const lc = new LightClientReader(address, provider);
     const anchorHeight = await lc.anchorHeight();
@@ -136,7 +138,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       provider,
       redis,
       prefix,
-      decoder: new RevertDecoder([lightClientAbi(), tunnelAbi()]),
+      decoder: new RevertDecoder([lightClientAbi(), tunnelAbi(), ...popContractAbis()]),
       log: log.child({ component: "sender" }),
       metrics,
       receiptTimeoutMs: cfg.TX_RECEIPT_TIMEOUT_MS,
@@ -215,6 +217,22 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       role.start();
       running.set("withdrawals", role);
     }
+    const popRoles = startPopRoles({
+      cfg,
+      roles,
+      deployment,
+      provider,
+      bitcoin,
+      lc,
+      anchorHeight,
+      core,
+      sender,
+      redis,
+      metrics,
+      prefix,
+      log,
+    });
+    popRoles.forEach((role, name) => running.set(name, role));
     cleanups.push(() => core.close(cfg.SHUTDOWN_TIMEOUT_MS));
     cleanups.push(async () => running.forEach((r) => r.stop()));
 

@@ -6,6 +6,7 @@ import { depositCommand } from "./commands/deposit";
 import { relayerCommand } from "./commands/relayer";
 import { statusCommand } from "./commands/status";
 import { withdrawCommand } from "./commands/withdraw";
+import { verifyAnchorsCommand } from "./commands/verifyAnchors";
 
 /** A sub-command of the `hemi-fabric` CLI. */
 export interface Command {
@@ -22,6 +23,7 @@ const commands: Command[] = [
   depositCommand,
   withdrawCommand,
   statusCommand,
+  verifyAnchorsCommand,
 ];
 
 function packageVersion(): string {
