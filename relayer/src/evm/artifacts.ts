@@ -16,6 +16,10 @@ const SOURCES: Record<string, string> = {
   BitcoinLightClient: "bitcoin/BitcoinLightClient.sol",
   BitcoinTunnel: "tunnel/BitcoinTunnel.sol",
   HemiBTC: "tunnel/HemiBTC.sol",
+  KeystoneLedger: "pop/KeystoneLedger.sol",
+  PopVerifier: "pop/PopVerifier.sol",
+  PopRewards: "pop/PopRewards.sol",
+  PopRewardToken: "pop/PopRewardToken.sol",
 };
 
 /** Reads a compiled contract's ABI and bytecode from Hardhat's artifacts folder; says how to build it if missing. */

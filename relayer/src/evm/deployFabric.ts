@@ -7,6 +7,7 @@ import { loadArtifact } from "./artifacts";
 import type { Deployment } from "./deployment";
 import { loadTunnelArtifact } from "./tunnel";
 import { createOperatorVault, type VaultTerms } from "./tunnelVault";
+import { deployPop, type DeployPopOptions } from "../pop/deployPop";
 
 /** What deploy reads from the Bitcoin node (BitcoinRpcClient provides it). */
 export interface DeployBitcoinSource {
@@ -50,6 +51,8 @@ export interface DeployOptions {
    * confirmations. The signer is the tunnel's admin, so it grants itself VAULT_MANAGER_ROLE and OPERATOR_ROLE.
    */
   vault?: { custodyScript: string; terms: VaultTerms; confirmations: number };
+  /** PoP contracts' settings (keystone interval, payout delay, pool); defaults when absent. */
+  pop?: Omit<DeployPopOptions, "lightClient" | "log">;
   log?: Logger;
 }
 
@@ -127,6 +130,7 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
     chainId: Number(chainId),
     contracts: { BitcoinLightClient: address, BitcoinTunnel: tunnelAddress, HemiBTC: hemiBtc },
     vaults,
+    pop: await deployPop(opts.signer, { ...opts.pop, lightClient: address, log: opts.log }),
     anchor,
     deployer,
     blockNumber: receipt?.blockNumber,

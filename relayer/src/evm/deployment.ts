@@ -28,6 +28,18 @@ export const deploymentSchema = z.object({
       }),
     )
     .optional(),
+  /** The PoP contracts (relayer/src/pop/deployPop.ts). */
+  pop: z
+    .object({
+      keystoneLedger: hexAddress,
+      popVerifier: hexAddress,
+      popRewards: hexAddress,
+      rewardToken: hexAddress,
+      keystoneInterval: z.number().int().positive(),
+      payoutDelay: z.number().int().min(0),
+      firstKeystone: z.number().int().positive(),
+    })
+    .optional(),
   deployer: hexAddress.optional(),
   blockNumber: z.number().int().min(0).optional(),
   deployedAt: z.string().optional(),
