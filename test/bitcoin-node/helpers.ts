@@ -1,5 +1,6 @@
 import { Block, Transaction } from "bitcoinjs-lib";
-import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
+import { expect } from "chai";
+import { BitcoinRpcClient, BitcoinRpcError } from "../../relayer/src/bitcoin/rpcClient";
 import { mineBlock } from "../../relayer/src/bitcoin/node/miner";
 import { startRegtestNode, type RegtestNodeOptions, type RunningRegtestNode } from "../../relayer/src/bitcoin/node";
 import {
@@ -110,4 +111,14 @@ export async function badSideBlock(t: TestNode): Promise<BadSideBlock> {
     time: header.time + 1,
     payoutScript: script,
   };
+}
+
+/** The BitcoinRpcError a call must fail with (the test fails if it succeeds or fails otherwise). */
+export async function rejection(p: Promise<unknown>): Promise<BitcoinRpcError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, "expected the node to reject").to.be.instanceOf(BitcoinRpcError);
+  return err as BitcoinRpcError;
 }

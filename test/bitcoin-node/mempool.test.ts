@@ -2,16 +2,7 @@ import { expect } from "chai";
 import { Transaction } from "bitcoinjs-lib";
 import { BitcoinRpcError } from "../../relayer/src/bitcoin/rpcClient";
 import { buildSignedTx, keyOutput, randomKey, type UtxoToSpend } from "../../relayer/src/bitcoin/txBuilder";
-import { fundKey, startTestNode, type TestNode } from "./helpers";
-
-async function rejection(p: Promise<unknown>): Promise<BitcoinRpcError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, "expected the node to reject").to.be.instanceOf(BitcoinRpcError);
-  return err as BitcoinRpcError;
-}
+import { fundKey, rejection, startTestNode, type TestNode } from "./helpers";
 
 describe("embedded regtest node: mempool validation", () => {
   let t: TestNode;
@@ -87,10 +78,14 @@ describe("embedded regtest node: mempool validation", () => {
   it("rejects double spends in the mempool and in the chain", async () => {
     const utxo = await fundKey(t, "p2wpkh", 1);
     const a = buildSignedTx({ inputs: [utxo], outputs: [{ address: t.minerAddress, value: utxo.value - 2_000n }] });
-    const b = buildSignedTx({ inputs: [utxo], outputs: [{ address: t.minerAddress, value: utxo.value - 3_000n }] });
+    // b pays less than a: full RBF considers it and refuses it (a higher fee would replace a; see rbf.test.ts).
+    const b = buildSignedTx({ inputs: [utxo], outputs: [{ address: t.minerAddress, value: utxo.value - 1_500n }] });
     await t.rpc.sendRawTransaction(a.toHex());
     const conflict = await rejection(t.rpc.sendRawTransaction(b.toHex()));
-    expect(conflict).to.include({ code: -26, rpcMessage: "txn-mempool-conflict" });
+    expect(conflict).to.include({ code: -26 });
+    expect(conflict.rpcMessage).to.match(
+      new RegExp(`^insufficient fee, rejecting replacement ${b.getId()}; new feerate`),
+    );
     await t.rpc.generateToAddress(1, t.minerAddress);
     const spent = await rejection(t.rpc.sendRawTransaction(b.toHex()));
     expect(spent).to.include({ code: -25, rpcMessage: "bad-txns-inputs-missingorspent" });

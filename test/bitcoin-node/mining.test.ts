@@ -120,10 +120,4 @@ describe("embedded regtest node: blocks", () => {
     expect(bad).to.be.instanceOf(BitcoinRpcError);
     expect((bad as BitcoinRpcError).rpcMessage).to.match(/bad-txns-inputs-missingorspent/);
   });
-
-  it("estimatesmartfee answers a fee rate in BTC/kvB", async () => {
-    const fee = await t.rpc.estimateSmartFee(6);
-    expect(fee.feerate).to.be.a("number").and.to.be.at.least(0.00001);
-    expect(fee.blocks).to.be.at.least(2);
-  });
 });

@@ -1,10 +1,19 @@
 import { expect } from "chai";
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BlockStore } from "../../relayer/src/bitcoin/node/blockStore";
 import { mineBlock } from "../../relayer/src/bitcoin/node/miner";
-import { badSideBlock, blockHashOf, startTestNode, utxoSnapshot, type BadSideBlock } from "./helpers";
+import { buildSignedTx } from "../../relayer/src/bitcoin/txBuilder";
+import {
+  badSideBlock,
+  blockHashOf,
+  fundKey,
+  rejection,
+  startTestNode,
+  utxoSnapshot,
+  type BadSideBlock,
+} from "./helpers";
 
 describe("embedded regtest node: persistence with a datadir", () => {
   let dir: string;
@@ -142,5 +151,43 @@ describe("embedded regtest node: persistence with a datadir", () => {
     } finally {
       await third.running.close();
     }
+  });
+
+  it("keeps the mempool across a restart (mempool.json, written atomically) and revalidates it on load", async () => {
+    const first = await startTestNode({ datadir: dir }, 101);
+    const utxo = await fundKey(first, "p2wpkh", 1);
+    const kept = buildSignedTx({ inputs: [utxo], outputs: [{ address: first.minerAddress, value: utxo.value - 1_000n }] });
+    await first.rpc.sendRawTransaction(kept.toHex());
+    const walletTx = await first.rpc.sendToAddress(await first.rpc.getNewAddress(), 0.5);
+    const entryTime = (await first.rpc.getMempoolEntry(kept.getId())).time;
+    expect(await first.rpc.call("savemempool")).to.deep.equal({ filename: path.join(dir, "mempool.json") });
+    await first.running.close();
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
+
+    // A saved transaction that is no longer valid is dropped on load, not trusted: add a double spend of `kept`.
+    const saved = JSON.parse(readFileSync(path.join(dir, "mempool.json"), "utf8")) as {
+      version: number;
+      txs: { hex: string; time: number }[];
+    };
+    const doubleSpend = buildSignedTx({ inputs: [utxo], outputs: [{ address: first.minerAddress, value: utxo.value - 900n }] });
+    saved.txs.push({ hex: doubleSpend.toHex(), time: 1 });
+    writeFileSync(path.join(dir, "mempool.json"), JSON.stringify(saved));
+
+    const second = await startTestNode({ datadir: dir }, 0);
+    try {
+      expect((await second.rpc.getRawMempool()).sort()).to.deep.equal([kept.getId(), walletTx].sort());
+      expect((await second.rpc.getMempoolEntry(kept.getId())).time).to.equal(entryTime);
+      await second.rpc.generateToAddress(1, second.minerAddress);
+      expect(await second.rpc.getRawMempool()).to.deep.equal([]);
+    } finally {
+      await second.running.close();
+    }
+    // Closed with an empty mempool: a third start has none, and a node without a datadir has nothing to save.
+    const third = await startTestNode({ datadir: dir }, 0);
+    expect(await third.rpc.getRawMempool()).to.deep.equal([]);
+    await third.running.close();
+    const noDir = await startTestNode({}, 0);
+    expect((await rejection(noDir.rpc.call("savemempool"))).code).to.equal(-1);
+    await noDir.running.close();
   });
 });

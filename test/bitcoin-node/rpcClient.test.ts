@@ -94,9 +94,14 @@ describe("bitcoind JSON-RPC client against the embedded node (real HTTP)", () =>
     expect(err2).to.include({ code: -5, rpcMessage: "Block not found" });
     const err3 = await t.rpc.call("nosuchmethod").catch((e: unknown) => e);
     expect(err3).to.include({ code: -32601, rpcMessage: "Method not found" });
+    // Bitcoin Core's ParseHashV checks the length first, then the hex digits.
     const err4 = await t.rpc.getBlockHeader("xyz").catch((e: unknown) => e);
-    expect(err4).to.include({ code: -8 });
-    expect((err4 as Error).message).to.match(/must be hexadecimal string/);
+    expect(err4).to.include({ code: -8, rpcMessage: "blockhash must be of length 64 (not 3, for 'xyz')" });
+    const err4b = await t.rpc.getBlockHeader("zz".repeat(32)).catch((e: unknown) => e);
+    expect(err4b).to.include({
+      code: -8,
+      rpcMessage: `blockhash must be hexadecimal string (not '${"zz".repeat(32)}')`,
+    });
     const err5 = await t.rpc
       .batch([{ method: "getblockcount" }, { method: "getblockhash", params: [-1] }])
       .catch((e: unknown) => e);

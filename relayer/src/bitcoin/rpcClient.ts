@@ -24,6 +24,7 @@ import type {
   RawTransactionInfo,
   ScanTxOutSetResult,
   TxOutInfo,
+  TxSpendingPrevout,
   UnspentOutput,
 } from "./rpcTypes";
 
@@ -87,6 +88,7 @@ export const NON_REPEATABLE_METHODS: ReadonlySet<string> = new Set([
   "submitblock",
   "getnewaddress",
   "getrawchangeaddress",
+  "createwallet",
   "stop",
 ]);
 
@@ -354,8 +356,8 @@ export class BitcoinRpcClient {
 
   getBlock(hash: string, verbosity: 0): Promise<string>;
   getBlock(hash: string, verbosity?: 1): Promise<BlockInfo>;
-  getBlock(hash: string, verbosity: 2): Promise<BlockInfoWithTxs>;
-  getBlock(hash: string, verbosity: 0 | 1 | 2 = 1): Promise<string | BlockInfo | BlockInfoWithTxs> {
+  getBlock(hash: string, verbosity: 2 | 3): Promise<BlockInfoWithTxs>;
+  getBlock(hash: string, verbosity: 0 | 1 | 2 | 3 = 1): Promise<string | BlockInfo | BlockInfoWithTxs> {
     return this.call("getblock", [hash, verbosity]);
   }
 
@@ -394,6 +396,11 @@ export class BitcoinRpcClient {
     return this.call("getmempoolinfo");
   }
 
+  /** The mempool transactions spending these outpoints (bitcoind 25+); `spendingtxid` absent when none does. */
+  getTxSpendingPrevout(outpoints: { txid: string; vout: number }[]): Promise<TxSpendingPrevout[]> {
+    return this.call("gettxspendingprevout", [outpoints.map((o) => ({ txid: o.txid, vout: o.vout }))]);
+  }
+
   /** null when the output is spent or unknown. */
   getTxOut(txid: string, vout: number, includeMempool = true): Promise<TxOutInfo | null> {
     return this.call("gettxout", [txid, vout, includeMempool]);
@@ -430,13 +437,30 @@ export class BitcoinRpcClient {
     return this.call("scantxoutset", ["start", descriptors]);
   }
 
-  getNewAddress(label = "", addressType?: "bech32" | "legacy" | "bech32m"): Promise<string> {
+  getNewAddress(label = "", addressType?: "bech32" | "legacy" | "bech32m" | "p2sh-segwit"): Promise<string> {
     return this.call("getnewaddress", addressType === undefined ? [label] : [label, addressType]);
   }
 
-  /** Returns the txid. */
-  sendToAddress(address: string, btc: number): Promise<string> {
-    return this.call("sendtoaddress", [address, btc]);
+  /**
+   * Returns the txid. `feeRate` in sat/vB (bitcoind's fee_rate): pass it on regtest, where bitcoind has no fee
+   * estimate and refuses to send without one unless started with -fallbackfee.
+   */
+  sendToAddress(address: string, btc: number, feeRate?: number): Promise<string> {
+    if (feeRate === undefined) return this.call("sendtoaddress", [address, btc]);
+    return this.call("sendtoaddress", [address, btc, null, null, null, null, null, null, null, feeRate]);
+  }
+
+  /** Names of the loaded wallets. */
+  listWallets(): Promise<string[]> {
+    return this.call("listwallets");
+  }
+
+  createWallet(name: string): Promise<{ name: string; warnings?: string[] }> {
+    return this.call("createwallet", [name]);
+  }
+
+  loadWallet(name: string): Promise<{ name: string; warnings?: string[] }> {
+    return this.call("loadwallet", [name]);
   }
 
   listUnspent(minconf = 1, maxconf = 9_999_999, addresses: string[] = []): Promise<UnspentOutput[]> {

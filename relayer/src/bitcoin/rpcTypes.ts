@@ -18,7 +18,16 @@ export interface TxInputInfo {
   vout?: number;
   scriptSig?: { asm: string; hex: string };
   txinwitness?: string[];
+  /** getblock verbosity 3: the output this input spends. */
+  prevout?: { generated: boolean; height: number; value: number; scriptPubKey: ScriptPubKeyInfo };
   sequence: number;
+}
+
+/** gettxspendingprevout: one queried outpoint, with the mempool transaction spending it if any. */
+export interface TxSpendingPrevout {
+  txid: string;
+  vout: number;
+  spendingtxid?: string;
 }
 
 export interface TxOutputInfo {

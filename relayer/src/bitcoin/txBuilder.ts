@@ -14,8 +14,8 @@ initEccLib(ecc);
 export const ECPair = ECPairFactory(ecc);
 export type KeyPair = ECPairInterface;
 
-/** The spend types this builder signs. */
-export type SpendType = "p2wpkh" | "p2pkh" | "p2tr";
+/** The spend types this builder signs ("p2sh-p2wpkh": Bitcoin Core's p2sh-segwit address type). */
+export type SpendType = "p2wpkh" | "p2pkh" | "p2tr" | "p2sh-p2wpkh";
 
 /** A new random regtest key. */
 export function randomKey(): KeyPair {
@@ -40,7 +40,9 @@ export function keyOutput(key: KeyPair, type: SpendType): { address: string; scr
       ? payments.p2wpkh({ pubkey: key.publicKey, network: REGTEST })
       : type === "p2pkh"
         ? payments.p2pkh({ pubkey: key.publicKey, network: REGTEST })
-        : payments.p2tr({ internalPubkey: xOnly(key.publicKey), network: REGTEST });
+        : type === "p2sh-p2wpkh"
+          ? payments.p2sh({ redeem: payments.p2wpkh({ pubkey: key.publicKey, network: REGTEST }), network: REGTEST })
+          : payments.p2tr({ internalPubkey: xOnly(key.publicKey), network: REGTEST });
   if (p.address === undefined || p.output === undefined) throw new Error(`cannot derive ${type} output`);
   return { address: p.address, script: Buffer.from(p.output) };
 }
@@ -102,8 +104,19 @@ export function signInput(
   prevouts: readonly { script: Uint8Array; value: bigint }[],
 ): void {
   const script = prevouts[index].script;
-  const type = spendTypeOf(script);
-  if (type === "p2wpkh") {
+  const type =
+    spendTypeOf(script) ??
+    (classifyScript(script) === "scripthash" && keyOutput(key, "p2sh-p2wpkh").script.equals(script)
+      ? "p2sh-p2wpkh"
+      : undefined);
+  if (type === "p2sh-p2wpkh") {
+    const redeem = payments.p2wpkh({ pubkey: key.publicKey }).output as Uint8Array;
+    const scriptCode = payments.p2pkh({ pubkey: key.publicKey }).output as Uint8Array;
+    const hash = tx.hashForWitnessV0(index, scriptCode, prevouts[index].value, Transaction.SIGHASH_ALL);
+    const sig = btcScript.signature.encode(key.sign(hash), Transaction.SIGHASH_ALL);
+    tx.setWitness(index, [sig, key.publicKey]);
+    tx.setInputScript(index, btcScript.compile([redeem]));
+  } else if (type === "p2wpkh") {
     const scriptCode = payments.p2pkh({ pubkey: key.publicKey }).output as Uint8Array;
     const hash = tx.hashForWitnessV0(index, scriptCode, prevouts[index].value, Transaction.SIGHASH_ALL);
     const sig = btcScript.signature.encode(key.sign(hash), Transaction.SIGHASH_ALL);
@@ -147,7 +160,7 @@ export function buildSignedTx(opts: BuildOptions): Transaction {
 }
 
 /** Approximate virtual size of a signed input of each type (P2PKH with a 72-byte signature, upper bound). */
-const INPUT_VBYTES: Record<SpendType, number> = { p2wpkh: 68, p2pkh: 148, p2tr: 58 };
+const INPUT_VBYTES: Record<SpendType, number> = { p2wpkh: 68, p2pkh: 148, p2tr: 58, "p2sh-p2wpkh": 91 };
 
 /**
  * Builds and signs a transaction paying `outputs` from `inputs` at `feeRate` sat/vB, sending the rest

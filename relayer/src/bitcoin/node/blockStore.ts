@@ -2,6 +2,7 @@
  * Optional persistence under a datadir: every block the node learns is appended to blocks.dat
  * (4-byte little-endian length, raw block), and the set of blocks invalidated on request is kept in
  * invalid.json. On start the blocks are replayed in arrival order, so a restart resumes the same chain.
+ * The mempool is saved on shutdown to mempool.json (Bitcoin Core's mempool.dat) and revalidated on start.
  */
 import {
   closeSync,
@@ -16,9 +17,17 @@ import {
 } from "node:fs";
 import path from "node:path";
 
+/** One transaction of a saved mempool. */
+export interface SavedMempoolTx {
+  hex: string;
+  /** Unix seconds when it entered the pool. */
+  time: number;
+}
+
 export class BlockStore {
   private readonly blocksFile: string;
   private readonly invalidFile: string;
+  private readonly mempoolFile: string;
   private fd: number | undefined;
   /** The file has been checked for a torn last record (and cut back to its last complete one). */
   private tailChecked = false;
@@ -27,6 +36,7 @@ export class BlockStore {
     mkdirSync(datadir, { recursive: true });
     this.blocksFile = path.join(datadir, "blocks.dat");
     this.invalidFile = path.join(datadir, "invalid.json");
+    this.mempoolFile = path.join(datadir, "mempool.json");
   }
 
   /**
@@ -73,6 +83,23 @@ export class BlockStore {
     const tmp = this.invalidFile + ".tmp";
     writeFileSync(tmp, JSON.stringify(hashes));
     renameSync(tmp, this.invalidFile);
+  }
+
+  /** The saved mempool (Bitcoin Core's mempool.dat): raw transactions, parents first, with their entry times. */
+  readMempool(): SavedMempoolTx[] {
+    if (!existsSync(this.mempoolFile)) return [];
+    const saved = JSON.parse(readFileSync(this.mempoolFile, "utf8")) as { version?: unknown; txs?: unknown };
+    if (saved.version !== 1 || !Array.isArray(saved.txs))
+      throw new Error(`${this.mempoolFile}: not a version 1 mempool file`);
+    return saved.txs as SavedMempoolTx[];
+  }
+
+  /** Writes the mempool atomically (a temporary file renamed over the old one); returns the file name. */
+  writeMempool(txs: readonly SavedMempoolTx[]): string {
+    const tmp = this.mempoolFile + ".tmp";
+    writeFileSync(tmp, JSON.stringify({ version: 1, txs }));
+    renameSync(tmp, this.mempoolFile);
+    return this.mempoolFile;
   }
 
   close(): void {

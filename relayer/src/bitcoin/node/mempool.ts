@@ -5,7 +5,7 @@
  */
 import { Transaction } from "bitcoinjs-lib";
 import type { ChainState } from "./chainState";
-import { txidOf, wtxidOf } from "./consensus";
+import { formatMoney, txidOf, wtxidOf } from "./consensus";
 import { RpcCode, TxRejectedError } from "./rpcError";
 import { classifyScript, isUnspendable } from "./script";
 import { checkInputs, checkTransaction, prevTxid, type CoinView } from "./txValidation";
@@ -19,6 +19,10 @@ export const MIN_RELAY_FEE_PER_KVB = 1000n;
 export const DUST_RELAY_FEE_PER_KVB = 3000n;
 /** sendrawtransaction's default maxfeerate: 0.10 BTC/kvB, in sat/kvB. */
 export const DEFAULT_MAX_FEE_RATE_PER_KVB = 10_000_000n;
+/** Incremental relay fee rate in sat/kvB (Bitcoin Core's -incrementalrelayfee default): what a replacement pays for its own bandwidth. */
+export const INCREMENTAL_RELAY_FEE_PER_KVB = 1000n;
+/** Most transactions one replacement may evict (BIP125 rule 5, Bitcoin Core's MAX_REPLACEMENT_CANDIDATES). */
+export const MAX_REPLACEMENT_CANDIDATES = 100;
 
 export interface MempoolEntry {
   tx: Transaction;
@@ -33,6 +37,8 @@ export interface MempoolEntry {
   height: number;
   /** Outpoint keys it spends. */
   spends: string[];
+  /** Txids this transaction evicted from the pool when it entered (BIP125 replacement, with their descendants). */
+  replaced?: string[];
 }
 
 export interface AcceptOptions {
@@ -42,10 +48,23 @@ export interface AcceptOptions {
   bypassLimits?: boolean;
   /** Check only (testmempoolaccept): do not add. */
   testOnly?: boolean;
+  /** Refuse any conflict instead of trying a replacement (re-adding transactions after a reorganisation). */
+  noReplacement?: boolean;
 }
 
-function reject(reason: string, code: number = RpcCode.VERIFY_REJECTED): never {
-  throw new TxRejectedError(code, reason);
+/** Bitcoin Core's CFeeRate::ToString of a rate in sat/kvB: "0.00001000 BTC/kvB". */
+export function feeRateString(perKvB: bigint): string {
+  return `${perKvB / 100_000_000n}.${(perKvB % 100_000_000n).toString().padStart(8, "0")} BTC/kvB`;
+}
+
+/** Fee rate in sat/kvB as Bitcoin Core's CFeeRate(fee, vsize) (truncating). */
+function rateOf(fee: bigint, vsize: number): bigint {
+  return (fee * 1000n) / BigInt(vsize);
+}
+
+/** Rejects with Bitcoin Core's message: the reason, then ", " and the debug text when there is one (TxValidationState::ToString). */
+function reject(reason: string, code: number = RpcCode.VERIFY_REJECTED, debug?: string): never {
+  throw new TxRejectedError(code, debug === undefined ? reason : `${reason}, ${debug}`);
 }
 
 /** Bitcoin Core's GetDustThreshold at the default dust relay fee. */
@@ -89,6 +108,11 @@ export class Mempool implements CoinView {
   /** A coin as seen by a new transaction: chain UTXOs not spent in the pool, plus pool outputs. */
   getCoin(key: string): Coin | undefined {
     if (this.spentBy.has(key)) return undefined;
+    return this.coinIgnoringSpends(key);
+  }
+
+  /** A chain UTXO or a pool transaction's output, whether or not a pool transaction spends it. */
+  private coinIgnoringSpends(key: string): Coin | undefined {
     const chainCoin = this.chain.utxo.get(key);
     if (chainCoin !== undefined) return chainCoin;
     const i = key.lastIndexOf(":");
@@ -113,16 +137,38 @@ export class Mempool implements CoinView {
     for (const out of tx.outs)
       if (out.value < dustThreshold(out.script) && classifyScript(out.script) !== "nulldata") reject("dust");
     const spends = tx.ins.map((i) => outpointKey(prevTxid(i), i.index));
+    // Direct conflicts: pool transactions spending an outpoint this one spends. Full RBF (Bitcoin Core 28's
+    // default mempoolfullrbf=1): they need not signal BIP125; the replacement rules below decide.
+    const conflicts = new Set<string>();
     for (const key of spends) {
       const other = this.spentBy.get(key);
-      if (other !== undefined) reject("txn-mempool-conflict");
+      if (other !== undefined) conflicts.add(other);
     }
-    if (spends.some((k) => this.getCoin(k) === undefined)) {
+    if (conflicts.size > 0 && opts.noReplacement) reject("txn-mempool-conflict");
+    const evicted = this.withDescendants(conflicts);
+    for (const input of tx.ins) {
+      const parent = prevTxid(input);
+      if (evicted.has(parent))
+        reject(
+          "bad-txns-spends-conflicting-tx",
+          RpcCode.VERIFY_REJECTED,
+          `${txid} spends conflicting transaction ${parent}`,
+        );
+    }
+    // Coins as the replacement sees them: outpoints spent only by the transactions it would evict are available.
+    const view: CoinView = {
+      getCoin: (key) => {
+        const by = this.spentBy.get(key);
+        if (by !== undefined && !evicted.has(by)) return undefined;
+        return this.coinIgnoringSpends(key);
+      },
+    };
+    if (spends.some((k) => view.getCoin(k) === undefined)) {
       if (tx.outs.some((o, vout) => !isUnspendable(o.script) && this.chain.utxo.has(outpointKey(txid, vout))))
         reject("Transaction outputs already in utxo set", RpcCode.VERIFY_ALREADY_IN_CHAIN);
       reject("bad-txns-inputs-missingorspent", RpcCode.VERIFY_ERROR);
     }
-    const { fee } = checkInputs(tx, this, {
+    const { fee } = checkInputs(tx, view, {
       spendHeight: this.chain.height + 1,
       mtp: this.chain.tipMtp(),
       verifyScripts: true,
@@ -135,6 +181,7 @@ export class Mempool implements CoinView {
       if (maxRate > 0n && fee > (BigInt(vsize) * maxRate) / 1000n)
         reject("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)", RpcCode.VERIFY_ERROR);
     }
+    if (conflicts.size > 0) this.checkReplacement(tx, txid, fee, vsize, conflicts, evicted);
     const entry: MempoolEntry = {
       tx,
       txid,
@@ -147,9 +194,93 @@ export class Mempool implements CoinView {
       spends,
     };
     if (opts.testOnly) return entry;
+    if (evicted.size > 0) {
+      for (const c of conflicts) this.removeWithDescendants(c);
+      entry.replaced = [...evicted];
+    }
     this.entries.set(txid, entry);
     for (const key of spends) this.spentBy.set(key, txid);
     return entry;
+  }
+
+  /** The given pool transactions and all their in-pool descendants. */
+  withDescendants(txids: Iterable<string>): Set<string> {
+    const out = new Set<string>();
+    const stack = [...txids];
+    while (stack.length > 0) {
+      const id = stack.pop() as string;
+      const e = this.entries.get(id);
+      if (e === undefined || out.has(id)) continue;
+      out.add(id);
+      e.tx.outs.forEach((_o, vout) => {
+        const child = this.spentBy.get(outpointKey(id, vout));
+        if (child !== undefined) stack.push(child);
+      });
+    }
+    return out;
+  }
+
+  /**
+   * BIP125 replacement as Bitcoin Core 28 checks it (ReplacementChecks, policy/rbf.cpp), in its order: a higher fee
+   * rate than every directly conflicting transaction; at most 100 evicted (conflicts with their descendants); no new
+   * unconfirmed inputs; at least the evicted transactions' total fee plus its own size at the incremental relay fee.
+   */
+  private checkReplacement(
+    tx: Transaction,
+    txid: string,
+    fee: bigint,
+    vsize: number,
+    conflicts: ReadonlySet<string>,
+    evicted: ReadonlySet<string>,
+  ): void {
+    const newRate = rateOf(fee, vsize);
+    for (const c of conflicts) {
+      const e = this.entries.get(c) as MempoolEntry;
+      const oldRate = rateOf(e.fee, e.vsize);
+      if (newRate <= oldRate)
+        reject(
+          "insufficient fee",
+          RpcCode.VERIFY_REJECTED,
+          `rejecting replacement ${txid}; new feerate ${feeRateString(newRate)} <= old feerate ${feeRateString(oldRate)}`,
+        );
+    }
+    let candidates = 0;
+    for (const c of conflicts) {
+      candidates += this.withDescendants([c]).size;
+      if (candidates > MAX_REPLACEMENT_CANDIDATES)
+        reject(
+          "too many potential replacements",
+          RpcCode.VERIFY_REJECTED,
+          `rejecting replacement ${txid}; too many potential replacements (${candidates} > ${MAX_REPLACEMENT_CANDIDATES})`,
+        );
+    }
+    const parentsOfConflicts = new Set<string>();
+    for (const c of conflicts)
+      for (const i of (this.entries.get(c) as MempoolEntry).tx.ins) parentsOfConflicts.add(prevTxid(i));
+    tx.ins.forEach((input, j) => {
+      const parent = prevTxid(input);
+      if (!parentsOfConflicts.has(parent) && this.entries.has(parent))
+        reject(
+          "replacement-adds-unconfirmed",
+          RpcCode.VERIFY_REJECTED,
+          `replacement ${txid} adds unconfirmed input, idx ${j}`,
+        );
+    });
+    let originalFees = 0n;
+    for (const id of evicted) originalFees += (this.entries.get(id) as MempoolEntry).fee;
+    if (fee < originalFees)
+      reject(
+        "insufficient fee",
+        RpcCode.VERIFY_REJECTED,
+        `rejecting replacement ${txid}, less fees than conflicting txs; ${formatMoney(fee)} < ${formatMoney(originalFees)}`,
+      );
+    const relayFee = (BigInt(vsize) * INCREMENTAL_RELAY_FEE_PER_KVB + 999n) / 1000n;
+    if (fee - originalFees < relayFee)
+      reject(
+        "insufficient fee",
+        RpcCode.VERIFY_REJECTED,
+        `rejecting replacement ${txid}, not enough additional fees to relay; ${formatMoney(fee - originalFees)} < ${formatMoney(relayFee)}`,
+      );
   }
 
   /** Removes a transaction and everything in the pool that spends its outputs. */
@@ -198,7 +329,7 @@ export class Mempool implements CoinView {
     const dropped: string[] = [];
     for (const tx of disconnectedTxs) {
       try {
-        this.accept(tx, { bypassLimits: true });
+        this.accept(tx, { bypassLimits: true, noReplacement: true });
       } catch {
         dropped.push(txidOf(tx).reverse().toString("hex"));
       }
@@ -206,7 +337,7 @@ export class Mempool implements CoinView {
     for (const e of previous) {
       if (this.entries.has(e.txid)) continue;
       try {
-        const added = this.accept(e.tx, { bypassLimits: true });
+        const added = this.accept(e.tx, { bypassLimits: true, noReplacement: true });
         added.time = e.time;
       } catch {
         dropped.push(e.txid);

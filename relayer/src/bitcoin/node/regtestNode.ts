@@ -2,6 +2,7 @@
  * The embedded regtest node: chain state, mempool, wallet, miner and optional persistence wired
  * together. The JSON-RPC server (rpcServer.ts) is a thin layer over this class.
  */
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { Block, Transaction } from "bitcoinjs-lib";
 import { BlockStore } from "./blockStore";
@@ -42,10 +43,18 @@ function blockHash(raw: Buffer): string {
   return hash256(raw.subarray(0, 80)).reverse().toString("hex");
 }
 
+/** invalidateblock returns to the mempool the transactions of at most this many disconnected blocks (Bitcoin Core). */
+export const INVALIDATE_RESUBMIT_BLOCKS = 10;
+
 export class RegtestNode {
   readonly chain: ChainState;
   readonly mempool: Mempool;
+  /** The default wallet "" (the node runs as bitcoind -wallet= would: the unnamed wallet is loaded at start). */
   readonly wallet: Wallet;
+  /** Every wallet known to this node by name (loaded or not) and the names of the loaded ones. */
+  private readonly wallets = new Map<string, Wallet>();
+  private readonly loadedWallets = new Set<string>();
+  private readonly datadir: string | undefined;
   readonly startedAt = Math.floor(Date.now() / 1000);
   private readonly store: BlockStore | undefined;
   private readonly log: (msg: string) => void;
@@ -59,12 +68,55 @@ export class RegtestNode {
     this.chain = new ChainState(genesis, genesisRaw);
     this.mempool = new Mempool(this.chain);
     this.store = config.datadir !== undefined ? new BlockStore(config.datadir) : undefined;
+    this.datadir = config.datadir;
     this.wallet = new Wallet(
       this.chain,
       this.mempool,
       config.datadir !== undefined ? path.join(config.datadir, "wallet.json") : undefined,
     );
-    if (this.store !== undefined) this.replay(this.store);
+    this.wallets.set("", this.wallet);
+    this.loadedWallets.add("");
+    if (this.store !== undefined) {
+      this.replay(this.store);
+      this.loadMempool(this.store);
+    }
+  }
+
+  /**
+   * Bitcoin Core's LoadMempool: every saved transaction goes through validation again against the replayed chain
+   * (with its original entry time); those no longer valid (mined, conflicting, expired) are dropped.
+   */
+  private loadMempool(store: BlockStore): void {
+    let saved;
+    try {
+      saved = store.readMempool();
+    } catch (err) {
+      this.log(
+        `mempool file unreadable, starting with an empty mempool: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return;
+    }
+    let accepted = 0;
+    let failed = 0;
+    for (const s of saved) {
+      try {
+        const e = this.mempool.accept(Transaction.fromHex(s.hex), { noReplacement: true });
+        e.time = s.time;
+        accepted++;
+      } catch {
+        failed++;
+      }
+    }
+    if (saved.length > 0) this.log(`imported mempool transactions from disk: ${accepted} succeeded, ${failed} failed`);
+  }
+
+  /** savemempool (also done on close): writes the mempool to the datadir atomically; returns the file name. */
+  saveMempool(): string {
+    if (this.store === undefined)
+      throw new RpcMethodError(RpcCode.MISC_ERROR, "The mempool was not loaded from disk: this node has no datadir");
+    return this.store.writeMempool(
+      this.mempool.all().map((e) => ({ hex: Buffer.from(e.tx.toBuffer()).toString("hex"), time: e.time })),
+    );
   }
 
   private replay(store: BlockStore): void {
@@ -88,13 +140,17 @@ export class RegtestNode {
     return Math.max(Math.floor(Date.now() / 1000), prev.mtp + 1);
   }
 
-  private applyUpdate(update: ChainUpdate): void {
+  /**
+   * Brings the mempool in line with a chain update. `resubmit` says whether the transactions of a disconnected block
+   * (given with its place in `update.disconnected`, tip first) go back to the pool; by default all do.
+   */
+  private applyUpdate(update: ChainUpdate, resubmit: (e: BlockEntry, fromTip: number) => boolean = () => true): void {
     if (update.disconnected.length === 0) {
       for (const e of update.connected) this.mempool.removeForBlock(e.txs, e.txids);
       return;
     }
     const txs = update.disconnected
-      .slice()
+      .filter((e, i) => resubmit(e, i))
       .reverse()
       .flatMap((e) => e.txs.slice(1));
     const dropped = this.mempool.resubmitAfterReorg(txs);
@@ -266,9 +322,15 @@ export class RegtestNode {
     return this.mempool.accept(decodeRawTx(hex), { maxFeeRatePerKvB, testOnly: true });
   }
 
+  /**
+   * invalidateblock. As Bitcoin Core's InvalidateBlock, only the transactions of the first 10 blocks it disconnects
+   * (from the tip) go back to the mempool; those of deeper blocks are dropped, and with them any pool transaction
+   * that spends their outputs.
+   */
   invalidateBlock(hash: string): void {
+    const height = this.chain.getBlock(hash)?.height ?? 0;
     const update = this.chain.invalidate(hash);
-    this.applyUpdate(update);
+    this.applyUpdate(update, (e, fromTip) => fromTip < INVALIDATE_RESUBMIT_BLOCKS || e.height < height);
     this.store?.writeInvalid(this.chain.invalidHashes());
   }
 
@@ -278,7 +340,78 @@ export class RegtestNode {
     this.store?.writeInvalid(this.chain.invalidHashes());
   }
 
+  private walletFile(name: string): string | undefined {
+    if (this.datadir === undefined) return undefined;
+    return path.join(this.datadir, "wallets", `${encodeURIComponent(name)}.json`);
+  }
+
+  /** Names of the loaded wallets (listwallets). */
+  listWallets(): string[] {
+    return [...this.loadedWallets];
+  }
+
+  /** createwallet: a new empty wallet, loaded. */
+  createWallet(name: string): void {
+    const file = this.walletFile(name);
+    if (this.wallets.has(name) || (file !== undefined && existsSync(file)))
+      throw new RpcMethodError(
+        RpcCode.WALLET_ALREADY_EXISTS,
+        `Wallet file verification failed. Failed to create database path '${name}'. Database already exists.`,
+      );
+    if (file !== undefined) mkdirSync(path.dirname(file), { recursive: true });
+    const w = new Wallet(this.chain, this.mempool, file);
+    w.persist();
+    this.wallets.set(name, w);
+    this.loadedWallets.add(name);
+  }
+
+  /** loadwallet: a wallet created earlier (in this process, or in the datadir). */
+  loadWallet(name: string): void {
+    if (this.loadedWallets.has(name))
+      throw new RpcMethodError(RpcCode.WALLET_ALREADY_LOADED, `Wallet "${name}" is already loaded.`);
+    let w = this.wallets.get(name);
+    const file = this.walletFile(name);
+    if (w === undefined && file !== undefined && existsSync(file)) w = new Wallet(this.chain, this.mempool, file);
+    if (w === undefined)
+      throw new RpcMethodError(
+        RpcCode.WALLET_NOT_FOUND,
+        `Wallet file verification failed. Failed to load database path '${name}'. Path does not exist.`,
+      );
+    this.wallets.set(name, w);
+    this.loadedWallets.add(name);
+  }
+
+  /** unloadwallet. */
+  unloadWallet(name: string): void {
+    if (!this.loadedWallets.delete(name))
+      throw new RpcMethodError(RpcCode.WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded");
+  }
+
+  /**
+   * The wallet a call addresses, as Bitcoin Core's GetWalletForJSONRPCRequest: the one named by a /wallet/<name>
+   * URL, else the only loaded wallet.
+   */
+  walletFor(name: string | undefined): Wallet {
+    if (name !== undefined) {
+      const w = this.loadedWallets.has(name) ? this.wallets.get(name) : undefined;
+      if (w === undefined)
+        throw new RpcMethodError(RpcCode.WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded");
+      return w;
+    }
+    if (this.loadedWallets.size === 1) return this.wallets.get([...this.loadedWallets][0]) as Wallet;
+    if (this.loadedWallets.size === 0)
+      throw new RpcMethodError(
+        RpcCode.WALLET_NOT_FOUND,
+        "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. (Note: A default wallet is no longer automatically created)",
+      );
+    throw new RpcMethodError(
+      RpcCode.WALLET_NOT_SPECIFIED,
+      "Wallet file not specified (must request wallet RPC through /wallet/<filename> uri-path).",
+    );
+  }
+
   close(): void {
+    if (this.store !== undefined) this.saveMempool();
     this.store?.close();
   }
 }

@@ -6,6 +6,7 @@ import type {
   BlockchainInfo,
   ChainTip,
   EstimateSmartFeeResult,
+  TxSpendingPrevout,
   MempoolAcceptResult,
   MempoolEntryInfo,
   MempoolInfo,
@@ -16,19 +17,30 @@ import type {
   TxOutInfo,
 } from "../rpcTypes";
 import { bitsToTarget, COIN, difficulty, satsToBtc } from "./consensus";
-import type { MempoolEntry } from "./mempool";
+import { MIN_RELAY_FEE_PER_KVB, type MempoolEntry } from "./mempool";
 import type { RegtestNode } from "./regtestNode";
 import { decodeRawTx } from "./regtestNode";
 import { RpcCode, RpcMethodError, TxRejectedError } from "./rpcError";
 import { addressToScript, descriptorToScript, scriptDescriptor, scriptPubKeyJson } from "./script";
 import { blockJson, blockJsonWithTxs, decodeTx, headerJson, hex64 } from "./txJson";
 import { outpointKey, parseOutpointKey } from "./utxoSet";
+import type { Wallet } from "./wallet";
 
-type Handler = (node: RegtestNode, args: Args) => unknown;
+/** What a call carries besides its arguments: the wallet named by a /wallet/<name> URL path, if any. */
+export interface CallContext {
+  walletName?: string;
+}
+
+type Handler = (node: RegtestNode, args: Args, ctx: CallContext) => unknown;
 
 export interface MethodSpec {
   params: string[];
   handler: Handler;
+}
+
+/** The wallet a wallet method works on (Bitcoin Core's GetWalletForJSONRPCRequest). */
+function walletOf(node: RegtestNode, ctx: CallContext): Wallet {
+  return node.walletFor(ctx.walletName);
 }
 
 function typeName(v: unknown): string {
@@ -54,10 +66,11 @@ export class Args {
     return this.values[i] !== undefined && this.values[i] !== null;
   }
 
+  /** Bitcoin Core 28's argument type error (RPCHelpMan::HandleRequest): every mismatch keyed by position and name. */
   private typeError(i: number, expected: string): never {
     throw new RpcMethodError(
       RpcCode.TYPE_ERROR,
-      `JSON value of type ${typeName(this.raw(i))} for field ${this.names[i]} is not of expected type ${expected}`,
+      `Wrong type passed:\n{\n    "Position ${i + 1} (${this.names[i]})": "JSON value of type ${typeName(this.raw(i))} is not of expected type ${expected}"\n}`,
     );
   }
 
@@ -89,11 +102,17 @@ export class Args {
     return v;
   }
 
+  /** An object argument (e.g. createwallet's options are not used; gettxspendingprevout's outputs entries). */
+  isObject(i: number): boolean {
+    const v = this.raw(i);
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+  }
+
   int(i: number): number;
   int(i: number, def: number): number;
   int(i: number, def?: number): number {
     const v = def === undefined ? this.num(i) : this.num(i, def);
-    if (!Number.isInteger(v)) this.typeError(i, "integer");
+    if (!Number.isInteger(v)) throw new RpcMethodError(RpcCode.TYPE_ERROR, "JSON integer out of range");
     return v;
   }
 
@@ -115,17 +134,9 @@ export class Args {
     return v;
   }
 
-  /** A 32-byte hash in display hex, as Bitcoin Core's ParseHashV checks it. */
-  hash(i: number): string {
-    const v = this.str(i);
-    if (!/^[0-9a-fA-F]*$/.test(v))
-      throw new RpcMethodError(RpcCode.INVALID_PARAMETER, `${this.names[i]} must be hexadecimal string (not '${v}')`);
-    if (v.length !== 64)
-      throw new RpcMethodError(
-        RpcCode.INVALID_PARAMETER,
-        `${this.names[i]} must be of length 64 (not ${v.length}, for '${v}')`,
-      );
-    return v.toLowerCase();
+  /** A 32-byte hash in display hex, as Bitcoin Core's ParseHashV checks it (length first, then hex); `name` as Core names it. */
+  hash(i: number, name: string = this.names[i]): string {
+    return parseHash(this.str(i), name);
   }
 
   /** An amount in BTC (number or decimal string) to satoshis, as AmountFromValue. */
@@ -133,6 +144,8 @@ export class Args {
     this.required(i);
     const v = this.raw(i);
     if (typeof v !== "number" && typeof v !== "string") this.typeError(i, "number");
+    if ((typeof v === "number" && v < 0) || (typeof v === "string" && v.startsWith("-")))
+      throw new RpcMethodError(RpcCode.TYPE_ERROR, "Amount out of range");
     // A number must be exactly the double nearest to an 8-decimal amount: its 8-decimal rendering reads
     // back as the same number (finer amounts such as 1e-9 do not). Extra digits (toFixed(12)) would show
     // binary noise on large amounts, e.g. 9357.99756019 as 9357.997560190001.
@@ -149,6 +162,77 @@ export class Args {
     if (sats > 21_000_000n * COIN) throw new RpcMethodError(RpcCode.TYPE_ERROR, "Amount out of range");
     return sats;
   }
+}
+
+/** Bitcoin Core's ParseHashV: "<name> must be of length 64 (not N, for 'x')", then "<name> must be hexadecimal string (not 'x')". */
+function parseHash(v: string, name: string): string {
+  if (v.length !== 64)
+    throw new RpcMethodError(RpcCode.INVALID_PARAMETER, `${name} must be of length 64 (not ${v.length}, for '${v}')`);
+  if (!/^[0-9a-fA-F]*$/.test(v))
+    throw new RpcMethodError(RpcCode.INVALID_PARAMETER, `${name} must be hexadecimal string (not '${v}')`);
+  return v.toLowerCase();
+}
+
+/** A recipient or filter address, refused as Bitcoin Core does: -5 "Invalid Bitcoin address: <address>". */
+function bitcoinAddress(address: string): Buffer {
+  try {
+    return addressToScript(address);
+  } catch {
+    throw new RpcMethodError(RpcCode.INVALID_ADDRESS_OR_KEY, `Invalid Bitcoin address: ${address}`);
+  }
+}
+
+/** Fee-rate estimation window (blocks) and the fewest mined transactions it needs before it answers. */
+export const FEE_ESTIMATE_BLOCKS = 6;
+export const FEE_ESTIMATE_MIN_TXS = 3;
+
+/**
+ * estimatesmartfee: like Bitcoin Core on a fresh regtest chain, no estimate ("Insufficient data or no feerate found",
+ * blocks 0) until there is data. Our rule (simpler than Core's bucketed estimator, and documented as ours): the median
+ * fee rate of the non-coinbase transactions in the last 6 blocks of the active chain, once there are at least 3 of
+ * them, never below the minimum relay fee (1 sat/vB).
+ */
+function estimateSmartFee(node: RegtestNode, a: Args): EstimateSmartFeeResult {
+  const target = a.int(0);
+  if (target < 1 || target > 1008)
+    throw new RpcMethodError(RpcCode.INVALID_PARAMETER, "Invalid conf_target, must be between 1 and 1008");
+  if (a.has(1) && !["unset", "economical", "conservative"].includes(a.str(1).toLowerCase()))
+    throw new RpcMethodError(
+      RpcCode.INVALID_PARAMETER,
+      'Invalid estimate_mode parameter, must be one of: "unset", "economical", "conservative"',
+    );
+  const rates: bigint[] = [];
+  for (let h = node.chain.height; h > Math.max(0, node.chain.height - FEE_ESTIMATE_BLOCKS); h--) {
+    const e = node.chain.atHeight(h);
+    if (e?.fees === undefined) continue;
+    e.txs.forEach((tx, i) => {
+      if (i > 0) rates.push(((e.fees?.[i] ?? 0n) * 1000n) / BigInt(Math.ceil(tx.weight() / 4)));
+    });
+  }
+  if (rates.length < FEE_ESTIMATE_MIN_TXS) return { errors: ["Insufficient data or no feerate found"], blocks: 0 };
+  rates.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  const median = rates[Math.floor(rates.length / 2)];
+  const rate = median > MIN_RELAY_FEE_PER_KVB ? median : MIN_RELAY_FEE_PER_KVB;
+  return { feerate: satsToBtc(rate), blocks: Math.max(2, target) };
+}
+
+/** gettxspendingprevout: the mempool transaction spending each outpoint, as Bitcoin Core 25+. */
+function txSpendingPrevout(node: RegtestNode, a: Args): TxSpendingPrevout[] {
+  const outputs = a.arr(0);
+  if (outputs.length === 0)
+    throw new RpcMethodError(RpcCode.INVALID_PARAMETER, "Invalid parameter, outputs are missing");
+  return outputs.map((o) => {
+    if (typeof o !== "object" || o === null || Array.isArray(o))
+      throw new RpcMethodError(RpcCode.TYPE_ERROR, `JSON value of type ${typeName(o)} is not of expected type object`);
+    const { txid, vout } = o as { txid?: unknown; vout?: unknown };
+    if (typeof txid !== "string") throw new RpcMethodError(RpcCode.TYPE_ERROR, `Missing txid`);
+    if (typeof vout !== "number") throw new RpcMethodError(RpcCode.TYPE_ERROR, `Missing vout`);
+    const id = parseHash(txid, "txid");
+    if (!Number.isInteger(vout)) throw new RpcMethodError(RpcCode.TYPE_ERROR, "JSON integer out of range");
+    if (vout < 0) throw new RpcMethodError(RpcCode.INVALID_PARAMETER, "Invalid parameter, vout cannot be negative");
+    const spender = node.mempool.spender(outpointKey(id, vout));
+    return spender === undefined ? { txid: id, vout } : { txid: id, vout, spendingtxid: spender };
+  });
 }
 
 function blockByHash(node: RegtestNode, hash: string) {
@@ -250,12 +334,12 @@ function scanTxOutSet(node: RegtestNode, args: Args): ScanTxOutSetResult | boole
 }
 
 function getRawTransaction(node: RegtestNode, args: Args): string | RawTransactionInfo {
-  const txid = args.hash(0);
+  const txid = args.hash(0, "parameter 1");
   const verbose = args.bool(1, false);
   const chain = node.chain;
   let found: { tx: import("bitcoinjs-lib").Transaction; entry?: import("./chainState").BlockEntry } | undefined;
   if (args.has(2)) {
-    const bh = args.hash(2);
+    const bh = args.hash(2, "parameter 3");
     const entry = chain.getBlock(bh);
     if (entry === undefined) throw new RpcMethodError(RpcCode.INVALID_ADDRESS_OR_KEY, "Block hash not found");
     const idx = entry.txids.indexOf(txid);
@@ -353,7 +437,7 @@ export const METHODS: Record<string, MethodSpec> = {
     const verbosity = verbosityArg(a);
     if (verbosity === 0) return e.raw.toString("hex");
     if (verbosity === 1) return blockJson(node.chain, e);
-    return blockJsonWithTxs(node.chain, e);
+    return blockJsonWithTxs(node.chain, e, verbosity >= 3);
   }),
   getchaintips: m([], (node): ChainTip[] => node.chain.tips()),
   getrawtransaction: m(["txid", "verbose", "blockhash"], getRawTransaction),
@@ -372,7 +456,7 @@ export const METHODS: Record<string, MethodSpec> = {
     return out;
   }),
   getmempoolentry: m(["txid"], (node, a) => {
-    const e = node.mempool.get(a.hash(0));
+    const e = node.mempool.get(a.hash(0, "parameter 1"));
     if (e === undefined) throw new RpcMethodError(RpcCode.INVALID_ADDRESS_OR_KEY, "Transaction not in mempool");
     return mempoolEntryJson(node, e);
   }),
@@ -420,25 +504,9 @@ export const METHODS: Record<string, MethodSpec> = {
       coinbase: coin.coinbase,
     };
   }),
-  estimatesmartfee: m(["conf_target", "estimate_mode"], (node, a): EstimateSmartFeeResult => {
-    const target = a.int(0);
-    if (target < 1 || target > 1008)
-      throw new RpcMethodError(RpcCode.INVALID_PARAMETER, "Invalid conf_target, must be between 1 and 1008");
-    // Median fee rate (sat/kvB) of the non-coinbase transactions in the last 6 blocks, floored at the min relay fee.
-    const rates: bigint[] = [];
-    for (let h = node.chain.height; h > Math.max(0, node.chain.height - 6); h--) {
-      const e = node.chain.atHeight(h);
-      if (e?.fees === undefined) continue;
-      e.txs.forEach((tx, i) => {
-        if (i === 0) return;
-        rates.push(((e.fees?.[i] ?? 0n) * 1000n) / BigInt(Math.ceil(tx.weight() / 4)));
-      });
-    }
-    rates.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-    const median = rates.length > 0 ? rates[Math.floor(rates.length / 2)] : 0n;
-    const rate = median > 1000n ? median : 1000n;
-    return { feerate: satsToBtc(rate), blocks: Math.max(2, target) };
-  }),
+  estimatesmartfee: m(["conf_target", "estimate_mode"], estimateSmartFee),
+  gettxspendingprevout: m(["outputs"], txSpendingPrevout),
+  savemempool: m([], (node) => ({ filename: node.saveMempool() })),
   generatetoaddress: m(["nblocks", "address", "maxtries"], (node, a) => {
     const n = a.int(0);
     if (n < 0) throw new RpcMethodError(RpcCode.INVALID_PARAMETER, "nblocks must be non-negative");
@@ -473,8 +541,42 @@ export const METHODS: Record<string, MethodSpec> = {
     return null;
   }),
   scantxoutset: m(["action", "scanobjects"], scanTxOutSet),
-  getnewaddress: m(["label", "address_type"], (node, a) => node.wallet.newAddress(a.str(0, ""), a.str(1, "bech32"))),
-  getrawchangeaddress: m(["address_type"], (node, a) => node.wallet.newAddress("", a.str(0, "bech32"), true)),
+  getnewaddress: m(["label", "address_type"], (node, a, ctx) =>
+    walletOf(node, ctx).newAddress(a.str(0, ""), a.str(1, "bech32")),
+  ),
+  getrawchangeaddress: m(["address_type"], (node, a, ctx) =>
+    walletOf(node, ctx).newAddress("", a.str(0, "bech32"), true),
+  ),
+  createwallet: m(
+    [
+      "wallet_name",
+      "disable_private_keys",
+      "blank",
+      "passphrase",
+      "avoid_reuse",
+      "descriptors",
+      "load_on_startup",
+      "external_signer",
+    ],
+    (node, a) => {
+      const name = a.str(0);
+      node.createWallet(name);
+      return { name };
+    },
+  ),
+  loadwallet: m(["filename", "load_on_startup"], (node, a) => {
+    const name = a.str(0);
+    node.loadWallet(name);
+    return { name };
+  }),
+  unloadwallet: m(["wallet_name", "load_on_startup"], (node, a, ctx) => {
+    const name = a.has(0) ? a.str(0) : ctx.walletName;
+    if (name === undefined)
+      throw new RpcMethodError(RpcCode.WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded");
+    node.unloadWallet(name);
+    return {};
+  }),
+  listwallets: m([], (node) => node.listWallets()),
   sendtoaddress: m(
     [
       "address",
@@ -488,28 +590,38 @@ export const METHODS: Record<string, MethodSpec> = {
       "avoid_reuse",
       "fee_rate",
     ],
-    (node, a) => {
+    (node, a, ctx) => {
+      const wallet = walletOf(node, ctx);
       const address = a.str(0);
-      try {
-        addressToScript(address);
-      } catch {
-        throw new RpcMethodError(RpcCode.INVALID_ADDRESS_OR_KEY, "Invalid address");
-      }
+      bitcoinAddress(address);
       const sats = a.amount(1);
       if (sats <= 0n) throw new RpcMethodError(RpcCode.TYPE_ERROR, "Invalid amount for send");
       if (a.bool(4, false))
         throw new RpcMethodError(RpcCode.INVALID_PARAMETER, "subtractfeefromamount is not supported by this node");
       const feeRate = a.has(9) ? a.num(9) : undefined;
-      return node.wallet.send(address, sats, feeRate).getId();
+      return wallet.send(address, sats, feeRate).getId();
     },
   ),
-  listunspent: m(["minconf", "maxconf", "addresses"], (node, a) =>
-    node.wallet.listUnspent(a.int(0, 1), a.int(1, 9_999_999), a.arr(2, []).map(String)),
-  ),
-  getbalance: m(["dummy", "minconf"], (node, a) => {
+  listunspent: m(["minconf", "maxconf", "addresses"], (node, a, ctx) => {
+    const wallet = walletOf(node, ctx);
+    const addresses: string[] = [];
+    for (const v of a.arr(2, [])) {
+      if (typeof v !== "string")
+        throw new RpcMethodError(
+          RpcCode.TYPE_ERROR,
+          `JSON value of type ${typeName(v)} is not of expected type string`,
+        );
+      bitcoinAddress(v);
+      if (addresses.includes(v))
+        throw new RpcMethodError(RpcCode.INVALID_PARAMETER, `Invalid parameter, duplicated address: ${v}`);
+      addresses.push(v);
+    }
+    return wallet.listUnspent(a.int(0, 1), a.int(1, 9_999_999), addresses);
+  }),
+  getbalance: m(["dummy", "minconf"], (node, a, ctx) => {
     if (a.has(0) && a.str(0) !== "*")
       throw new RpcMethodError(RpcCode.METHOD_DEPRECATED, 'dummy first argument must be excluded or set to "*".');
-    return satsToBtc(node.wallet.balance(a.int(1, 0)));
+    return satsToBtc(walletOf(node, ctx).balance(a.int(1, 0)));
   }),
   getnetworkinfo: m([], (): NetworkInfo => ({
     version: 280000,
@@ -536,10 +648,7 @@ function verbosityArg(a: Args): number {
   const v = a.raw(1);
   if (v === undefined || v === null) return 1;
   if (typeof v === "boolean") return v ? 1 : 0;
-  if (typeof v === "number" && [0, 1, 2, 3].includes(v)) return v === 3 ? 2 : v;
-  if (typeof v === "number") throw new RpcMethodError(RpcCode.INVALID_PARAMETER, "Invalid verbosity value");
-  throw new RpcMethodError(
-    RpcCode.TYPE_ERROR,
-    `JSON value of type ${typeName(v)} for field verbosity is not of expected type number`,
-  );
+  // Bitcoin Core: <= 0 raw hex, 1 txids, 2 transactions, >= 3 transactions with their prevouts.
+  if (typeof v === "number" && Number.isInteger(v)) return Math.max(0, Math.min(3, v));
+  return a.int(1);
 }

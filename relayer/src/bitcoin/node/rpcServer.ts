@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { timingSafeEqual } from "node:crypto";
-import { Args, METHODS } from "./rpcMethods";
+import { Args, METHODS, type CallContext } from "./rpcMethods";
 import type { RegtestNode } from "./regtestNode";
 import { RpcCode, RpcMethodError } from "./rpcError";
 
@@ -84,6 +84,15 @@ export class RpcServer {
       res.writeHead(405, { "Content-Type": "text/plain" }).end("JSONRPC server handles only POST requests");
       return;
     }
+    // Bitcoin Core serves "/" and "/wallet/<name>" (the wallet a wallet method works on); other paths are 404.
+    const urlPath = (req.url ?? "/").split("?")[0];
+    let ctx: CallContext;
+    if (urlPath === "/" || urlPath === "") ctx = {};
+    else if (urlPath.startsWith("/wallet/")) ctx = { walletName: decodeURIComponent(urlPath.slice("/wallet/".length)) };
+    else {
+      res.writeHead(404).end();
+      return;
+    }
     if (!this.authorized(req)) {
       this.opts.log?.(`rpc: incorrect credentials from ${req.socket.remoteAddress ?? "?"}`);
       res.writeHead(401, { "WWW-Authenticate": 'Basic realm="jsonrpc"', "Content-Type": "text/html" }).end();
@@ -108,7 +117,7 @@ export class RpcServer {
         this.send(
           res,
           200,
-          body.map((r) => this.execute(r as RpcRequest)),
+          body.map((r) => this.execute(r as RpcRequest, ctx)),
         );
         return;
       }
@@ -120,7 +129,7 @@ export class RpcServer {
         });
         return;
       }
-      const reply = this.execute(body as RpcRequest);
+      const reply = this.execute(body as RpcRequest, ctx);
       let status = 200;
       if (reply.error !== null && reply.jsonrpc !== "2.0")
         status =
@@ -139,7 +148,7 @@ export class RpcServer {
   }
 
   /** Runs one request object and builds its reply. */
-  execute(req: RpcRequest): RpcReply {
+  execute(req: RpcRequest, ctx: CallContext = {}): RpcReply {
     const id = req?.id ?? null;
     const v2 = req?.jsonrpc === "2.0";
     const reply = (result: unknown, error: RpcReply["error"]): RpcReply =>
@@ -167,7 +176,7 @@ export class RpcServer {
           RpcCode.MISC_ERROR,
           `${req.method}: too many parameters (${positional.length} > ${spec.params.length})`,
         );
-      const result = spec.handler(this.opts.node, new Args(positional, spec.params));
+      const result = spec.handler(this.opts.node, new Args(positional, spec.params), ctx);
       if (req.method === "stop") this.opts.onStop?.();
       return reply(result === undefined ? null : result, null);
     } catch (err) {

@@ -80,12 +80,31 @@ export function blockJson(chain: ChainState, e: BlockEntry): BlockInfo {
   };
 }
 
-export function blockJsonWithTxs(chain: ChainState, e: BlockEntry): BlockInfoWithTxs {
+/**
+ * getblock verbosity 2, or 3 with `prevout` on every non-coinbase input (Bitcoin Core shows fees and prevouts only
+ * while it has the block's undo data: here, while the block is connected).
+ */
+export function blockJsonWithTxs(chain: ChainState, e: BlockEntry, withPrevout = false): BlockInfoWithTxs {
   const b = blockJson(chain, e);
-  const tx: BlockTransactionInfo[] = e.txs.map((t, i) => ({
-    ...decodeTx(t),
-    hex: Buffer.from(t.toBuffer()).toString("hex"),
-    ...(i > 0 && e.fees !== undefined ? { fee: satsToBtc(e.fees[i]) } : {}),
-  }));
+  let spent = 0;
+  const tx: BlockTransactionInfo[] = e.txs.map((t, i) => {
+    const decoded = decodeTx(t);
+    if (withPrevout && i > 0 && e.undo !== undefined) {
+      for (const input of decoded.vin) {
+        const u = e.undo[spent++];
+        input.prevout = {
+          generated: u.coin.coinbase,
+          height: u.coin.height,
+          value: satsToBtc(u.coin.value),
+          scriptPubKey: scriptPubKeyJson(u.coin.script),
+        };
+      }
+    }
+    return {
+      ...decoded,
+      hex: Buffer.from(t.toBuffer()).toString("hex"),
+      ...(i > 0 && e.fees !== undefined ? { fee: satsToBtc(e.fees[i]) } : {}),
+    };
+  });
   return { ...b, tx };
 }

@@ -17,15 +17,20 @@ import {
 } from "../txBuilder";
 import type { ChainState } from "./chainState";
 import { COINBASE_MATURITY, satsToBtc } from "./consensus";
-import type { Mempool } from "./mempool";
+import { dustThreshold, type Mempool } from "./mempool";
 import { RpcCode, RpcMethodError } from "./rpcError";
-import { withChecksum } from "./script";
+import { addressToScript, withChecksum } from "./script";
 import { outpointKey, parseOutpointKey } from "./utxoSet";
 
 /** Bitcoin Core's address type names. */
-export type AddressType = "bech32" | "legacy" | "bech32m";
+export type AddressType = "bech32" | "legacy" | "bech32m" | "p2sh-segwit";
 
-const TYPE_OF: Record<AddressType, SpendType> = { bech32: "p2wpkh", legacy: "p2pkh", bech32m: "p2tr" };
+const TYPE_OF: Record<AddressType, SpendType> = {
+  bech32: "p2wpkh",
+  legacy: "p2pkh",
+  bech32m: "p2tr",
+  "p2sh-segwit": "p2sh-p2wpkh",
+};
 
 interface WalletKey {
   key: KeyPair;
@@ -71,6 +76,11 @@ export class Wallet {
     return wk;
   }
 
+  /** Writes the wallet file now (a new wallet exists on disk before its first key). */
+  persist(): void {
+    this.save();
+  }
+
   private save(): void {
     if (this.file === undefined) return;
     const keys = this.keys.map((k) => ({
@@ -101,6 +111,7 @@ export class Wallet {
     const pub = Buffer.from(wk.key.publicKey).toString("hex");
     if (wk.type === "p2wpkh") return withChecksum(`wpkh(${pub})`);
     if (wk.type === "p2pkh") return withChecksum(`pkh(${pub})`);
+    if (wk.type === "p2sh-p2wpkh") return withChecksum(`sh(wpkh(${pub}))`);
     return withChecksum(`tr(${pub.slice(2)})`);
   }
 
@@ -174,6 +185,9 @@ export class Wallet {
 
   /** Builds, signs and submits a payment; returns the transaction. */
   send(address: string, sats: bigint, feeRate = WALLET_DEFAULT_FEE_RATE): Transaction {
+    // Bitcoin Core's CreateTransaction refuses a dust recipient before selecting coins; sendtoaddress reports it as -6.
+    if (sats < dustThreshold(addressToScript(address)))
+      throw new RpcMethodError(RpcCode.WALLET_INSUFFICIENT_FUNDS, "Transaction amount too small");
     const available = this.coins()
       .filter((c) => c.safe)
       .sort((a, b) => (a.value === b.value ? 0 : a.value > b.value ? -1 : 1));
