@@ -100,7 +100,7 @@ const configShape = z.object({
   KEYSTONE_INTERVAL: intField(1, 1_000_000).default(25),
   /** deploy: EVM blocks after a keystone before PopRewards pays it (Hemi: 200). */
   POP_PAYOUT_DELAY: intField(0, 1_000_000).default(200),
-  /** deploy: also grant the ledger's SEQUENCER_ROLE to this address (the keystones role's signer, when not the deployer). */
+  /** deploy: also grant the ledger's SEQUENCER_ROLE to this address (the keystones role's signer, if not the deployer). */
   POP_SEQUENCER_ADDRESS: address.optional(),
   /** keystones role: KeystoneLedger address (default: from the deployment file). */
   KEYSTONE_LEDGER_ADDRESS: address.optional(),

@@ -8,6 +8,7 @@ import type { Deployment } from "./deployment";
 import { loadTunnelArtifact } from "./tunnel";
 import { createOperatorVault, type VaultTerms } from "./tunnelVault";
 import { deployPop, type DeployPopOptions } from "../pop/deployPop";
+import { grantSequencer } from "../pop/sequencerRole";
 
 /** What deploy reads from the Bitcoin node (BitcoinRpcClient provides it). */
 export interface DeployBitcoinSource {
@@ -53,6 +54,8 @@ export interface DeployOptions {
   vault?: { custodyScript: string; terms: VaultTerms; confirmations: number };
   /** PoP contracts' settings (keystone interval, payout delay, pool); defaults when absent. */
   pop?: Omit<DeployPopOptions, "lightClient" | "log">;
+  /** Another address to hold KeystoneLedger's SEQUENCER_ROLE (the keystones role's signer, POP_SEQUENCER_ADDRESS). */
+  popSequencer?: string;
   log?: Logger;
 }
 
@@ -126,11 +129,13 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
     opts.log?.info({ vaultId: v.id, custodyScript: v.custodyScript, confirmations: v.confirmations }, "vault created");
     vaults = [v];
   }
+  const pop = await deployPop(opts.signer, { ...opts.pop, lightClient: address, log: opts.log });
+  await grantSequencer(opts.signer, pop.keystoneLedger, opts.popSequencer, opts.log);
   return {
     chainId: Number(chainId),
     contracts: { BitcoinLightClient: address, BitcoinTunnel: tunnelAddress, HemiBTC: hemiBtc },
     vaults,
-    pop: await deployPop(opts.signer, { ...opts.pop, lightClient: address, log: opts.log }),
+    pop,
     anchor,
     deployer,
     blockNumber: receipt?.blockNumber,
@@ -141,11 +146,13 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
 /** The deploy options the configuration sets: the anchor (DEPLOY_ANCHOR_*) and the vault (VAULT_*). */
 export function deployOptionsFromConfig(
   cfg: FabricConfig,
-): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault"> {
+): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault" | "pop" | "popSequencer"> {
   return {
     anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
     anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
     vault: vaultOptionFromConfig(cfg),
+    pop: { interval: cfg.KEYSTONE_INTERVAL, payoutDelay: cfg.POP_PAYOUT_DELAY },
+    popSequencer: cfg.POP_SEQUENCER_ADDRESS,
   };
 }
 

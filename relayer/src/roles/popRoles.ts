@@ -46,11 +46,11 @@ export function popAddresses(
   deployment: Deployment | undefined,
   what: string,
 ): { ledger: string; verifier: string } {
-  const ledger = cfg.KEYSTONE_LEDGER_ADDRESS ?? deployment?.contracts.KeystoneLedger;
-  const verifier = cfg.POP_VERIFIER_ADDRESS ?? deployment?.contracts.PopVerifier;
+  const ledger = cfg.KEYSTONE_LEDGER_ADDRESS ?? deployment?.pop?.keystoneLedger;
+  const verifier = cfg.POP_VERIFIER_ADDRESS ?? deployment?.pop?.popVerifier;
   if (ledger === undefined || verifier === undefined) {
     throw new ConfigError(
-      `${what} needs the PoP contracts: set KEYSTONE_LEDGER_ADDRESS and POP_VERIFIER_ADDRESS, or use a deployment file with contracts.KeystoneLedger and contracts.PopVerifier (redeploy with \`npx hemi-fabric deploy\`)`,
+      `${what} needs the PoP contracts: set KEYSTONE_LEDGER_ADDRESS and POP_VERIFIER_ADDRESS, or use a deployment file with its pop record (redeploy with \`npx hemi-fabric deploy\`)`,
       ["KEYSTONE_LEDGER_ADDRESS", "POP_VERIFIER_ADDRESS", "DEPLOYMENT_FILE"],
     );
   }
