@@ -9,7 +9,7 @@ import type { JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 import type { LightClientReader } from "../../evm/lightClient";
 import type { EvmSender } from "../../evm/sender";
-import { encodeKeystone, keystoneFromBlock, type KeystoneBlock } from "../../pop/keystone";
+import { encodeKeystone, keystoneAtBlock } from "../../pop/keystone";
 import type { KeystoneLedgerClient } from "../../pop/popContracts";
 
 export interface KeystoneRecorderDeps {
@@ -37,24 +37,6 @@ export class KeystoneNotReadyError extends Error {
   }
 }
 
-/** The fields of EVM block n the abbreviation needs. */
-export async function keystoneBlockFields(
-  provider: JsonRpcProvider,
-  n: number,
-  interval: number,
-): Promise<{ block: KeystoneBlock; prevKeystoneHash: string | null }> {
-  const [block, prev] = await Promise.all([
-    provider.getBlock(n),
-    n - interval >= 0 ? provider.getBlock(n - interval) : Promise.resolve(null),
-  ]);
-  if (block === null || block.hash === null) throw new KeystoneNotReadyError(n, `EVM block ${n} does not exist`);
-  if (block.stateRoot === null) throw new Error(`the EVM node gives no state root for block ${n}`);
-  return {
-    block: { number: n, hash: block.hash, parentHash: block.parentHash, stateRoot: block.stateRoot },
-    prevKeystoneHash: prev?.hash ?? null,
-  };
-}
-
 export async function recordKeystone(
   d: KeystoneRecorderDeps,
   n: number,
@@ -75,7 +57,6 @@ export async function recordKeystone(
       if (n !== expected) throw new KeystoneNotReadyError(n, `the next keystone to record is ${expected}`);
       const head = await d.provider.getBlockNumber();
       if (head < n) throw new KeystoneNotReadyError(n, `the EVM head is ${head}`);
-      const fields = await keystoneBlockFields(d.provider, n, d.interval);
       const best = await d.lc.bestBlock();
       const minBtc = last === 0 ? 0 : (await d.ledger.keystoneAt(last)).btcHeight;
       if (best.height < minBtc) {
@@ -85,7 +66,7 @@ export async function recordKeystone(
         );
       }
       btcHeight = best.height;
-      abbrev = "0x" + encodeKeystone(keystoneFromBlock({ ...fields, btcHeight })).toString("hex");
+      abbrev = "0x" + encodeKeystone(await keystoneAtBlock(d.provider, n, d.interval, btcHeight)).toString("hex");
       return { to: d.ledger.address, data: d.ledger.encodeRecord(abbrev) };
     },
   });

@@ -102,9 +102,16 @@ export class PopStore {
     if (gone.length > 0) await this.redis.srem(this.k("spent"), ...gone);
   }
 
-  /** Marks keystone `n` as waiting for the fee; true when it was not marked yet (log the wait once). */
-  async markFeeWait(n: number, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(this.k(`feewait:${n}`), "1", "PX", Math.max(1_000, ttlMs * 4), "NX")) === "OK";
+  /**
+   * Marks keystone `n` as waiting for the fee (the mark lasts 4 retry intervals and is renewed by every retry); true
+   * when it was not marked yet, i.e. once per wait (one log line).
+   */
+  async markFeeWait(n: number, retryMs: number): Promise<boolean> {
+    const key = this.k(`feewait:${n}`);
+    const ttl = Math.max(1_000, retryMs * 4);
+    if ((await this.redis.set(key, "1", "PX", ttl, "NX")) === "OK") return true;
+    await this.redis.pexpire(key, ttl);
+    return false;
   }
 
   async clearFeeWait(n: number): Promise<void> {
