@@ -8,9 +8,9 @@ pragma solidity 0.8.28;
 ///      prove that x is on the curve.
 library Secp256k1 {
     /// @dev The field prime.
-    uint256 private constant P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F;
+    uint256 private constant P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F;
     /// @dev (P + 1) / 4.
-    uint256 private constant SQRT_EXP = 0x3FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFBFFFFF0C;
+    uint256 private constant SQRT_EXP = 0x3FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFBFFFFF0C;
 
     /// @notice The key is not 33 bytes starting 0x02 or 0x03, or its x is not on the curve.
     error InvalidCompressedKey(bytes pubkey);

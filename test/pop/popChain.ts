@@ -77,10 +77,12 @@ export async function mineBtc(c: PopChain, n = 1): Promise<string[]> {
   return hashes;
 }
 
-/** Mines EVM blocks until `n` exists (so a transaction now runs in a later block). */
+/**
+ * Mines EVM blocks until `n` exists (so a transaction now runs in a later block). One `evm_mine` per block:
+ * `hardhat_mine` reserves blocks lazily, and the parent hashes it reports for them disagree with `blockhash`.
+ */
 export async function mineEvmTo(n: number): Promise<void> {
-  const current = await ethers.provider.getBlockNumber();
-  if (current < n) await network.provider.send("hardhat_mine", ["0x" + (n - current).toString(16)]);
+  for (let b = await ethers.provider.getBlockNumber(); b < n; b++) await network.provider.send("evm_mine", []);
 }
 
 /** The keystone of real Hardhat block `n`, with the light client's best height (optionally edited). */
