@@ -10,7 +10,7 @@ import { parseOptions } from "./args";
 export const relayerCommand: Command = {
   name: "relayer",
   summary:
-    "run the relayer: --roles headers,deposits,withdrawals (any of them) [--config file.json] (settings from env, see README)",
+    "run the relayer: --roles headers,deposits,withdrawals,keystones,pop,anchors (any of them) [--config file.json] (settings from env, see README)",
   async run(args: string[]): Promise<number> {
     let opts: Map<string, string>;
     let cfg;
