@@ -14,7 +14,8 @@
  *      wait for the transaction to be mined again (or re-broadcast, or replaced) and prove it again at its new place.
  * The job is delayed between steps (no attempt used); the journal makes every step safe to replay after a crash.
  */
-import { DelayedError, type Job } from "bullmq";
+import type { Job } from "bullmq";
+import { delayJob } from "../../core/delayJob";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { displayToInternal } from "../../bitcoin/byteOrder";
@@ -76,12 +77,6 @@ export interface PopMinerDeps extends FeePolicyOptions {
   bumpAfterBlocks: number;
   scanBlocks: number;
   settleDepth: number;
-}
-
-/** Re-schedules the job `ms` from now without using an attempt. */
-async function later(job: Job, ms: number): Promise<never> {
-  await job.moveToDelayed(Date.now() + ms, job.token);
-  throw new DelayedError();
 }
 
 /** A coin of the miner (display-order txid). */
@@ -176,7 +171,7 @@ async function publishNew(
         "fee rate above POP_MAX_FEE_RATE: not publishing this keystone now; will retry",
       );
     }
-    return later(job, d.feeRetryMs);
+    return delayJob(job, d.feeRetryMs);
   }
   const rec = await withLock(
     d.redis,
@@ -227,7 +222,7 @@ async function publishNew(
       { keystone: data.n, minerScript: d.minerScript },
       "no spendable coin of the PoP miner can pay the fee; waiting",
     );
-    return later(job, d.pollIntervalMs * 10);
+    return delayJob(job, d.pollIntervalMs * 10);
   }
   return rec;
 }
@@ -315,7 +310,7 @@ export async function processPopJob(
             { keystone: data.n, txids: [...ours], input: rec.input },
             "PoP transaction can never confirm (its coin is spent elsewhere); publishing anew",
           );
-          return later(job, d.pollIntervalMs);
+          return delayJob(job, d.pollIntervalMs);
         }
         throw new Error(`PoP transaction ${current.txid} refused by the node, yet its coin ${rec.input} is unspent`);
       }
@@ -323,12 +318,12 @@ export async function processPopJob(
     } else if (tip - current.tipAtBroadcast >= d.bumpAfterBlocks) {
       await replace(d, rec, data, tip, log);
     }
-    return later(job, d.pollIntervalMs);
+    return delayJob(job, d.pollIntervalMs);
   }
 
   const blockInternal = displayToInternal(placed.blockhash);
   if ((await d.lc.blockHashAt(placed.height)).toLowerCase() !== blockInternal.toLowerCase()) {
-    return later(job, d.pollIntervalMs); // the light client does not hold that block (yet)
+    return delayJob(job, d.pollIntervalMs); // the light client does not hold that block (yet)
   }
   const txInternal = displayToInternal(placed.txid);
   if (!(await d.verifier.isRecorded(txInternal, blockInternal))) {
@@ -366,5 +361,5 @@ export async function processPopJob(
     log.info({ keystone: data.n, txid: placed.txid, btcHeight: placed.height }, "PoP publication settled");
     return { status: "settled", txid: placed.txid, btcHeight: placed.height };
   }
-  return later(job, d.pollIntervalMs);
+  return delayJob(job, d.pollIntervalMs);
 }

@@ -1,19 +1,12 @@
 import type { Queue } from "bullmq";
 import type { JsonRpcProvider } from "ethers";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { crypto as btcCrypto } from "bitcoinjs-lib";
-import type { BitcoinRpcClient } from "../../bitcoin/rpcClient";
-import { keyOutput, type KeyPair } from "../../bitcoin/txBuilder";
+import { keyOutput } from "../../bitcoin/txBuilder";
 import { Poller } from "../../core/poller";
 import type { QueueCore } from "../../core/queues";
-import type { LightClientReader } from "../../evm/lightClient";
-import type { EvmSender } from "../../evm/sender";
-import type { KeystoneLedgerClient, PopVerifierClient } from "../../pop/popContracts";
 import { minerEvmAddress } from "../../pop/popTx";
 import { PublicationIndex } from "../../pop/publicationIndex";
-import type { FeePolicyOptions } from "./feePolicy";
-import type { PopMetrics } from "./popMetrics";
 import { processPopJob, type PopJobData, type PopJobResult, type PopMinerDeps } from "./popMiner";
 import { PopStore } from "./popStore";
 
@@ -27,28 +20,16 @@ export function popJobId(n: number, id: string): string {
   return `keystone-${n}-${id.replace(/^0x/, "").slice(0, 16)}`;
 }
 
-export interface PopRoleOptions extends FeePolicyOptions {
+/** The miner's settings and connections; the role derives the rest of PopMinerDeps (store, index, ids, lock). */
+export interface PopRoleOptions extends Omit<
+  PopMinerDeps,
+  "store" | "index" | "minerId" | "minerScript" | "lockKey" | "interval"
+> {
   core: QueueCore;
   log: Logger;
-  redis: Redis;
-  node: BitcoinRpcClient;
   provider: JsonRpcProvider;
-  lc: LightClientReader;
-  ledger: KeystoneLedgerClient;
-  verifier: PopVerifierClient;
-  sender: EvmSender;
-  metrics: PopMetrics;
+  /** The deployment's Redis prefix; the miner's keys live under `<prefix>:state:pop:<minerId>:`. */
   prefix: string;
-  key: KeyPair;
-  pollIntervalMs: number;
-  lockTtlMs: number;
-  feeRetryMs: number;
-  window: number;
-  maxAgeS: number;
-  publish: "unpublished" | "always";
-  bumpAfterBlocks: number;
-  scanBlocks: number;
-  settleDepth: number;
   /** Jobs of this miner handled at once (coin selection is serialised per miner key regardless). */
   concurrency?: number;
 }
