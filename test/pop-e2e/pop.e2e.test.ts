@@ -122,7 +122,7 @@ describe("PoP end to end (embedded Bitcoin node, Hardhat node, Redis, deploy, tw
         const [hash] = (await lc.bestBlock()) as [string, bigint];
         return hash === displayToInternal(best);
       },
-      30_000,
+      60_000,
     );
   }
 
@@ -164,7 +164,7 @@ describe("PoP end to end (embedded Bitcoin node, Hardhat node, Redis, deploy, tw
         found = (await mempoolPops()).filter((p) => p.n === n && !exclude.includes(p.txid));
         return new Set(found.map((p) => p.publisher)).size === 2;
       },
-      30_000,
+      60_000,
     );
     expect(found.map((p) => p.publisher).sort()).to.deep.equal([idA, idB].sort());
     return found;
@@ -176,7 +176,7 @@ describe("PoP end to end (embedded Bitcoin node, Hardhat node, Redis, deploy, tw
     const n = last === 0 ? Number(await ledger.firstKeystoneNumber()) : last + interval;
     const head = await provider.getBlockNumber();
     if (head < n) await mineEvm(n - head);
-    await waitFor(`keystone ${n} recorded`, async () => Number(await ledger.lastKeystoneNumber()) >= n, 30_000);
+    await waitFor(`keystone ${n} recorded`, async () => Number(await ledger.lastKeystoneNumber()) >= n, 60_000);
     return n;
   }
 
@@ -197,7 +197,7 @@ describe("PoP end to end (embedded Bitcoin node, Hardhat node, Redis, deploy, tw
         const ps = (await pubs(n)).filter((p) => atHeight === undefined || p.btcHeight === atHeight);
         return new Set(ps.map((p) => p.miner)).size === 2;
       },
-      30_000,
+      60_000,
     );
   }
 
@@ -272,8 +272,8 @@ describe("PoP end to end (embedded Bitcoin node, Hardhat node, Redis, deploy, tw
     const started = Date.now();
     let r1 = relayer(minerA, DEV_KEYS[1], "headers,keystones,pop,anchors");
     const r2 = relayer(minerB, DEV_KEYS[2], "headers,pop,anchors");
-    const r2Ops = Number((await r2.waitForLog((l) => l.msg === "relayer started", 30_000)).opsPort);
-    await r1.waitForLog((l) => l.msg === "relayer started", 30_000);
+    const r2Ops = Number((await r2.waitForLog((l) => l.msg === "relayer started", 120_000)).opsPort);
+    await r1.waitForLog((l) => l.msg === "relayer started", 120_000);
     await lcSynced();
 
     // --- A: K1..K4 published by both miners in one block each; K5 by B first, A two blocks later.
@@ -363,7 +363,7 @@ describe("PoP end to end (embedded Bitcoin node, Hardhat node, Redis, deploy, tw
     const k8 = await nextKeystone();
     const capped = (l: Record<string, unknown>): boolean =>
       l.msg === "fee rate above POP_MAX_FEE_RATE: not publishing this keystone now; will retry" && l.keystone === k8;
-    await Promise.all([r1.waitForLog(capped, 20_000), r2.waitForLog(capped, 20_000)]);
+    await Promise.all([r1.waitForLog(capped, 60_000), r2.waitForLog(capped, 60_000)]);
     await new Promise((r) => setTimeout(r, 1_500)); // several retries at POP_FEE_RETRY_MS
     expect(
       (await mempoolPops()).filter((p) => p.n === k8),
@@ -381,17 +381,17 @@ describe("PoP end to end (embedded Bitcoin node, Hardhat node, Redis, deploy, tw
 
     // --- D: SIGKILL of miner A right after its broadcast, and again while it proves.
     const k9 = await nextKeystone();
-    await r1.waitForLog((l) => l.msg === "PoP transaction broadcast" && l.keystone === k9, 20_000);
+    await r1.waitForLog((l) => l.msg === "PoP transaction broadcast" && l.keystone === k9, 60_000);
     r1.proc.kill("SIGKILL");
     await r1.exited;
     r1 = relayer(minerA, DEV_KEYS[1], "headers,keystones,pop,anchors");
-    await r1.waitForLog((l) => l.msg === "relayer started", 30_000);
+    await r1.waitForLog((l) => l.msg === "relayer started", 120_000);
     const p9 = await waitPops(k9);
     expect(p9.filter((p) => p.publisher === idA)).to.have.length(1);
     await mineBtc();
     await r1.waitForLog(
       (l) => l.msg === "transaction sent" && String(l.key).startsWith(`pop-${idA.slice(0, 8)}-${k9}-`),
-      30_000,
+      60_000,
     );
     r1.proc.kill("SIGKILL");
     await r1.exited;
