@@ -138,6 +138,8 @@ const configShape = z.object({
   POP_SETTLE_DEPTH: intField(1, 1_000).default(10),
   /** anchors check (role anchors): interval between two checks. */
   ANCHORS_CHECK_INTERVAL_MS: intField(100).default(30_000),
+  /** anchors role: the continuous check covers the newest N keystones (verify-anchors checks them all). */
+  ANCHORS_CHECK_KEYSTONES: intField(1, 1_000_000).default(500),
 });
 
 export const configSchema = configShape

@@ -89,6 +89,8 @@ export interface AnchorCheckDeps {
   bitcoinFromHeight: number;
   /** First EVM block whose ledger events are read (the deployment block). */
   evmFromBlock: number;
+  /** Check only the newest N keystones (the relayer's continuous check); default: all. */
+  newest?: number;
 }
 
 const prefixOf = (hash: string, bytes: number): string =>
@@ -174,10 +176,12 @@ export async function checkAnchors(d: AnchorCheckDeps): Promise<AnchorReport> {
   }
   const foreignPublications = [...byAbbrev.values()].filter((c) => !ours.has(c)).reduce((s, c) => s + c.seen.length, 0);
 
+  const top = Math.max(0, ...[...ours].map((c) => c.keystone.l2BlockNumber));
+  const from = d.newest === undefined ? 0 : top - (d.newest - 1) * interval;
   const keystones: KeystoneCheck[] = [];
-  for (const c of [...ours].sort(
-    (a, b) => a.keystone.l2BlockNumber - b.keystone.l2BlockNumber || (a.inLedger ? -1 : 1),
-  )) {
+  for (const c of [...ours]
+    .filter((c) => c.keystone.l2BlockNumber >= from)
+    .sort((a, b) => a.keystone.l2BlockNumber - b.keystone.l2BlockNumber || (a.inLedger ? -1 : 1))) {
     const k = c.keystone;
     const n = k.l2BlockNumber;
     const issues: AnchorIssue[] = [];

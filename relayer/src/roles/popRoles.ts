@@ -164,6 +164,7 @@ export function startPopRoles(c: PopRolesContext): Map<RoleName, RunningRole> {
       index: new PublicationIndex(c.bitcoin),
       bitcoinFromHeight: c.anchorHeight + 1,
       evmFromBlock: c.deployment?.blockNumber ?? 0,
+      newest: cfg.ANCHORS_CHECK_KEYSTONES,
     });
     role.start();
     running.set("anchors", role);
