@@ -8,6 +8,7 @@
 import type { JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 import type { LightClientReader } from "../../evm/lightClient";
+import { RevertError } from "../../evm/revertDecoder";
 import type { EvmSender } from "../../evm/sender";
 import { encodeKeystone, keystoneAtBlock } from "../../pop/keystone";
 import type { KeystoneLedgerClient } from "../../pop/popContracts";
@@ -37,6 +38,10 @@ export class KeystoneNotReadyError extends Error {
   }
 }
 
+/** Ledger reverts that a retry can fix: another recorder raced ahead, or the light client moved under the keystone. */
+const TRANSIENT_REVERTS = new Set(["UnexpectedKeystoneNumber", "KeystoneBlockInFuture", "BtcHeightOutOfRange"]);
+
+/** Records keystone n (see the module notes); a revert a retry can fix is rethrown as a transient error. */
 export async function recordKeystone(
   d: KeystoneRecorderDeps,
   n: number,
@@ -45,31 +50,38 @@ export async function recordKeystone(
 ): Promise<RecordKeystoneResult> {
   let abbrev = "";
   let btcHeight = 0;
-  const sent = await d.sender.send({
-    key: `keystone-${n}`,
-    role: "keystones",
-    signal,
-    prepare: async () => {
-      const last = await d.ledger.lastKeystoneNumber();
-      const first = await d.ledger.firstKeystoneNumber();
-      if (last >= n) return { skip: `keystone ${n} is already recorded (last recorded: ${last})` };
-      const expected = last === 0 ? first : last + d.interval;
-      if (n !== expected) throw new KeystoneNotReadyError(n, `the next keystone to record is ${expected}`);
-      const head = await d.provider.getBlockNumber();
-      if (head < n) throw new KeystoneNotReadyError(n, `the EVM head is ${head}`);
-      const best = await d.lc.bestBlock();
-      const minBtc = last === 0 ? 0 : (await d.ledger.keystoneAt(last)).btcHeight;
-      if (best.height < minBtc) {
-        throw new KeystoneNotReadyError(
-          n,
-          `the light client's best height ${best.height} is below the previous keystone's ${minBtc} (a reorg)`,
-        );
+  const sent = await d.sender
+    .send({
+      key: `keystone-${n}`,
+      role: "keystones",
+      signal,
+      prepare: async () => {
+        const last = await d.ledger.lastKeystoneNumber();
+        const first = await d.ledger.firstKeystoneNumber();
+        if (last >= n) return { skip: `keystone ${n} is already recorded (last recorded: ${last})` };
+        const expected = last === 0 ? first : last + d.interval;
+        if (n !== expected) throw new KeystoneNotReadyError(n, `the next keystone to record is ${expected}`);
+        const head = await d.provider.getBlockNumber();
+        if (head < n) throw new KeystoneNotReadyError(n, `the EVM head is ${head}`);
+        const best = await d.lc.bestBlock();
+        const minBtc = last === 0 ? 0 : (await d.ledger.keystoneAt(last)).btcHeight;
+        if (best.height < minBtc) {
+          throw new KeystoneNotReadyError(
+            n,
+            `the light client's best height ${best.height} is below the previous keystone's ${minBtc} (a reorg)`,
+          );
+        }
+        btcHeight = best.height;
+        abbrev = "0x" + encodeKeystone(await keystoneAtBlock(d.provider, n, d.interval, btcHeight)).toString("hex");
+        return { to: d.ledger.address, data: d.ledger.encodeRecord(abbrev) };
+      },
+    })
+    .catch((err: unknown) => {
+      if (err instanceof RevertError && err.revert !== undefined && TRANSIENT_REVERTS.has(err.revert.name)) {
+        throw new Error(`${err.message} (will retry)`);
       }
-      btcHeight = best.height;
-      abbrev = "0x" + encodeKeystone(await keystoneAtBlock(d.provider, n, d.interval, btcHeight)).toString("hex");
-      return { to: d.ledger.address, data: d.ledger.encodeRecord(abbrev) };
-    },
-  });
+      throw err;
+    });
   if (sent.status === "skipped") return { status: "already-recorded", l2BlockNumber: n };
   const ev = d.ledger.parseEvents(sent.receipt.logs).find((e) => e.name === "KeystoneRecorded");
   const id = ev === undefined ? undefined : (ev.args.id as string);

@@ -47,6 +47,7 @@ export class KeystonesRole {
   private readonly poller: Poller;
   private interval = 0;
   private lastStatus: Record<string, unknown> = {};
+  private stuck: { l2BlockNumber: number; reason: string } | undefined;
 
   constructor(private readonly o: KeystonesRoleOptions) {
     this.poller = new Poller({
@@ -91,6 +92,7 @@ export class KeystonesRole {
     const due = head >= next ? Math.floor((head - next) / this.interval) + 1 : 0;
     metrics.keystonesDue.set(due);
     this.lastStatus = { evmHead: head, lastKeystone: last, nextKeystone: next, due };
+    if (this.stuck !== undefined && this.stuck.l2BlockNumber !== next) this.stuck = undefined;
     for (let n = next, i = 0; n <= head && i < MAX_ENQUEUE; n += this.interval, i++) {
       const jobId = keystoneJobId(n);
       const existing = await queue.getJob(jobId);
@@ -101,18 +103,30 @@ export class KeystonesRole {
           await existing.remove();
           this.o.log.warn({ l2BlockNumber: n }, "keystone recorded earlier is no longer on chain; recording it again");
         } else if (state === "failed") {
-          await existing.retry("failed");
-          continue;
+          if (existing.attemptsMade >= (existing.opts.attempts ?? 1)) {
+            this.o.log.warn({ l2BlockNumber: n, reason: existing.failedReason }, "retrying a keystone out of attempts");
+            await existing.retry("failed");
+          } else {
+            // A permanent failure (e.g. the ledger rejects the keystone): later keystones wait behind it.
+            this.stuck = { l2BlockNumber: n, reason: existing.failedReason };
+          }
+          break;
         } else continue;
       }
       await queue.add("record", { n }, { jobId });
     }
   }
 
-  /** Health for /healthz: the last poll succeeded recently; the detail says how far behind the ledger is. */
+  /**
+   * Health for /healthz: the last poll succeeded recently and no keystone failed for good (which would hold every later
+   * keystone back); the detail says how far behind the ledger is, and why it is stuck.
+   */
   health(): { ok: boolean; detail: unknown } {
     const { ok, lastPollAgeMs, consecutiveFailures } = this.poller.health();
-    return { ok, detail: { lastPollAgeMs, consecutiveFailures, ...this.lastStatus } };
+    return {
+      ok: ok && this.stuck === undefined,
+      detail: { lastPollAgeMs, consecutiveFailures, ...this.lastStatus, stuck: this.stuck },
+    };
   }
 
   stop(): void {
