@@ -35,7 +35,7 @@ const SIM_INTERVALS = [25, 100, 500];
 const EVM_BLOCK_S = 12;
 const BTC_BLOCK_S = 600;
 const POLL_S = 13;
-const SIM_DAYS = 3;
+const SIM_DAYS = 30;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { encodeKeystone, keystoneIdHex, decodeKeystone } from "../../relayer/src/pop/keystone";
 import { keystoneOf, mineBtc, mineEvmTo, recordNext, startPopChain, type PopChain } from "./popChain";
 
@@ -160,6 +161,23 @@ describe("PoP: KeystoneLedger", () => {
     // The link to the previous recorded keystone is still checked from storage.
     const next = await keystoneOf(c, n + 25, (k) => (k.prevKeystoneEPHash = Buffer.alloc(12, 1)));
     await expect(c.ledger.recordKeystone(next)).to.be.revertedWithCustomError(c.ledger, "PrevKeystoneMismatch");
+  });
+
+  it("checks the first keystone's previous-keystone prefix against blockhash(n - interval)", async () => {
+    const [admin] = await ethers.getSigners();
+    const f = await ethers.getContractFactory("KeystoneLedger");
+    const ledger = await f.deploy(await c.lc.getAddress(), 10, admin.address);
+    await (await ledger.grantRole(await ledger.SEQUENCER_ROLE(), admin.address)).wait();
+    const first = Number(await ledger.firstKeystoneNumber());
+    const other = { ...c, ledger, interval: 10 };
+    const wrong = await keystoneOf(other, first, (k) => (k.prevKeystoneEPHash = Buffer.alloc(12, 0xab)));
+    const prevBlock = await ethers.provider.getBlock(first - 10);
+    await expect(ledger.recordKeystone(wrong))
+      .to.be.revertedWithCustomError(ledger, "PrevKeystoneMismatch")
+      .withArgs(first, prevBlock!.hash!.slice(0, 26), "0x" + "ab".repeat(12));
+    await expect(ledger.recordKeystone(await keystoneOf(other, first)))
+      .to.emit(ledger, "KeystoneRecorded")
+      .withArgs(anyValue, first, anyValue, true, anyValue);
   });
 
   it("refuses an interval of zero at deployment", async () => {

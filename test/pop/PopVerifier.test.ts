@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { displayToInternal } from "../../relayer/src/bitcoin/byteOrder";
 import { buildSignedTx, keyOutput, randomKey } from "../../relayer/src/bitcoin/txBuilder";
 import { blockFinality, type KeystoneFinality, type PublicationRecord } from "../../relayer/src/pop/finality";
@@ -275,5 +276,35 @@ describe("PoP: PopVerifier (submitPop, BFG finality)", () => {
     expect((await c.verifier.finalityDetails(k.n)).pubBtcHeight).to.equal(newHeight);
     await mineBtc(c, 10);
     expect(await c.verifier.finality(k.n)).to.deep.equal([10n, true]);
+  });
+
+  it("keeps at most 75 publications per keystone, reusing the slot of one reorganised away", async () => {
+    const k = await recordNext(c);
+    const blocks: string[] = [];
+    for (const batch of [20, 20, 20, 15]) {
+      const txids: string[] = [];
+      for (let i = 0; i < batch; i++) txids.push((await a.publish(k.abbrev)).txid);
+      blocks.push((await mineBtc(c, 1))[0]);
+      for (const t of txids) await (await c.verifier.submitPop(await proofOf(c, t))).wait();
+    }
+    expect(await c.verifier.publicationCount(k.n)).to.equal(75);
+    const extra = await b.publish(k.abbrev);
+    await mineBtc(c, 1);
+    await expect(c.verifier.submitPop(await proofOf(c, extra.txid)))
+      .to.be.revertedWithCustomError(c.verifier, "TooManyPublications")
+      .withArgs(k.n, 75);
+
+    // The block of the last 15 is reorganised away (and the extra one with it); the extra one is mined again.
+    await c.t.rpc.invalidateBlock(blocks[3]);
+    for (let i = 0; i < 3; i++) await c.t.rpc.generateBlock(c.t.minerAddress, []);
+    // Its locktime (the old tip) made it non-final right after the reorg, so the node dropped it: broadcast again.
+    await c.t.rpc.sendRawTransaction(extra.hex);
+    await c.t.rpc.generateBlock(c.t.minerAddress, [extra.txid]);
+    await syncLightClient(c);
+    await expect(c.verifier.submitPop(await proofOf(c, extra.txid)))
+      .to.emit(c.verifier, "PopSubmitted")
+      .withArgs(keystoneIdHex(k.abbrev), k.n, b.evmAddress, displayToInternal(extra.txid), anyValue, anyValue, 60);
+    expect(await c.verifier.publicationCount(k.n)).to.equal(75);
+    expect((await c.verifier.publications(k.n))[60].miner).to.equal(b.evmAddress);
   });
 });
