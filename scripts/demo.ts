@@ -1,7 +1,7 @@
 /**
  * The main demo on the embedded defaults (`npm run demo`): BTC goes into the tunnel and comes back out.
  *
- *   embedded Bitcoin regtest node + a Hardhat node over HTTP + Redis (local, or a private redis-server)
+ *   the Bitcoin node BITCOIN_RPC_URL names (regtest), else an embedded regtest node + a Hardhat node over HTTP + Redis (local, or a private redis-server)
  *   -> deploy BitcoinLightClient, BitcoinTunnel (+ HemiBTC) and the operator's vault
  *   -> the relayer in this process with the roles headers, deposits, withdrawals
  *   -> a faucet wallet (101 mined blocks), the operator bonds its vault with hemiBTC from its own deposit
@@ -19,8 +19,7 @@ import { JsonRpcProvider, Network, Wallet } from "ethers";
 import { DEV_KEYS, startEvmNode } from "./lib/evmNode";
 import { Redis } from "ioredis";
 import pino from "pino";
-import { startRegtestNode } from "../relayer/src/bitcoin/node";
-import { BitcoinRpcClient } from "../relayer/src/bitcoin/rpcClient";
+import { openBitcoinNode } from "./lib/bitcoinNode";
 import { randomKey } from "../relayer/src/bitcoin/txBuilder";
 import { describeDeposit, describeWithdrawal } from "../relayer/src/cli/commands/tunnelCommon";
 import { loadConfig, redactUrl } from "../relayer/src/config/load";
@@ -88,14 +87,12 @@ async function demo(logFile: string, workDir: string): Promise<void> {
   const started = Date.now();
   const secs = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 
-  // 1. Bitcoin
-  const btcNode = await startRegtestNode({ port: 0 });
+  // 1. Bitcoin: the node BITCOIN_RPC_URL names (a real bitcoind on regtest), else a new embedded node
+  const btcNode = await openBitcoinNode();
   onCleanup("Bitcoin node", () => btcNode.close());
-  const rpc = new BitcoinRpcClient({ url: btcNode.url });
-  step(`embedded Bitcoin regtest node: JSON-RPC on ${btcNode.url.replace(/\/\/.*@/, "//")} (bitcoind's protocol)`);
-  const faucet = await rpc.getNewAddress("faucet");
-  await rpc.generateToAddress(101, faucet);
-  detail(`faucet wallet: mined 101 blocks to ${faucet}; balance ${await rpc.getBalance()} BTC (one mature coinbase)`);
+  const { rpc, faucet } = btcNode;
+  step(btcNode.description);
+  detail(`faucet wallet: mined 101 blocks to ${faucet}; balance ${await rpc.getBalance()} BTC`);
 
   // 2. EVM
   const evmNode = await startEvmNode();
@@ -122,6 +119,7 @@ async function demo(logFile: string, workDir: string): Promise<void> {
     env: {
       EVM_RPC_URL: evmUrl,
       BITCOIN_RPC_URL: btcNode.url,
+      ...(btcNode.cookieFile !== undefined ? { BITCOIN_RPC_COOKIE_FILE: btcNode.cookieFile } : {}),
       REDIS_URL: redis.url,
       REDIS_PREFIX: prefix,
       RELAYER_PRIVATE_KEY: RELAYER_KEY,

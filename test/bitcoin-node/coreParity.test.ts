@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { Transaction } from "bitcoinjs-lib";
+import { chooseFeeRate } from "../../relayer/src/bitcoin/feeRate";
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { buildSignedTx, keyOutput, randomKey } from "../../relayer/src/bitcoin/txBuilder";
 import { fundKey, rejection, startTestNode, type TestNode } from "./helpers";
@@ -21,13 +22,25 @@ describe("embedded regtest node: Bitcoin Core's answers, codes and messages", ()
         errors: ["Insufficient data or no feerate found"],
         blocks: 0,
       });
+      // The callers' shared choice (withdrawals role, SDK) then takes the fallback and says why.
+      expect(await chooseFeeRate(fresh.rpc, 6, 7)).to.deep.equal({
+        satPerVb: 7,
+        source: "fallback",
+        reason: "Insufficient data or no feerate found",
+      });
       // Three transactions at about 2, 5 and 40 sat/vB mined: the median (5 sat/vB) is the estimate.
       const rates: number[] = [];
       for (const satPerVb of [2, 5, 40]) {
         const utxo = await fundKey(fresh, "p2wpkh", 1);
-        const probe = buildSignedTx({ inputs: [utxo], outputs: [{ address: fresh.minerAddress, value: utxo.value - 1n }] });
+        const probe = buildSignedTx({
+          inputs: [utxo],
+          outputs: [{ address: fresh.minerAddress, value: utxo.value - 1n }],
+        });
         const fee = BigInt(Math.ceil(probe.weight() / 4) * satPerVb);
-        const tx = buildSignedTx({ inputs: [utxo], outputs: [{ address: fresh.minerAddress, value: utxo.value - fee }] });
+        const tx = buildSignedTx({
+          inputs: [utxo],
+          outputs: [{ address: fresh.minerAddress, value: utxo.value - fee }],
+        });
         await fresh.rpc.sendRawTransaction(tx.toHex());
         rates.push(Math.floor(Number((fee * 1000n) / BigInt(Math.ceil(tx.weight() / 4)))));
       }
@@ -36,7 +49,14 @@ describe("embedded regtest node: Bitcoin Core's answers, codes and messages", ()
       const est = await fresh.rpc.estimateSmartFee(6);
       expect(est.errors).to.equal(undefined);
       expect(est.blocks).to.equal(6);
-      expect(est.feerate).to.be.a("number").and.to.be.at.least(rates[1] / 1e8).and.to.be.at.most(0.0001);
+      expect(est.feerate)
+        .to.be.a("number")
+        .and.to.be.at.least(rates[1] / 1e8)
+        .and.to.be.at.most(0.0001);
+      expect(await chooseFeeRate(fresh.rpc, 6, 7)).to.deep.equal({
+        satPerVb: Math.ceil((est.feerate as number) * 100_000),
+        source: "estimate",
+      });
       expect((await rejection(fresh.rpc.estimateSmartFee(0))).code).to.equal(-8);
     } finally {
       await fresh.running.close();
@@ -74,12 +94,23 @@ describe("embedded regtest node: Bitcoin Core's answers, codes and messages", ()
     });
     expect(await rejection(t.rpc.call("getblockhash", ["1"]))).to.include({
       code: -3,
-      rpcMessage: 'Wrong type passed:\n{\n    "Position 1 (height)": "JSON value of type string is not of expected type number"\n}',
+      rpcMessage:
+        'Wrong type passed:\n{\n    "Position 1 (height)": "JSON value of type string is not of expected type number"\n}',
     });
     expect(await rejection(t.rpc.call("generatetoaddress", [1, 5]))).to.include({
       code: -3,
-      rpcMessage: 'Wrong type passed:\n{\n    "Position 2 (address)": "JSON value of type number is not of expected type string"\n}',
+      rpcMessage:
+        'Wrong type passed:\n{\n    "Position 2 (address)": "JSON value of type number is not of expected type string"\n}',
     });
+    // A number where Core declares a bool is refused; getrawtransaction's verbosity takes either.
+    const tip = await t.rpc.getBestBlockHash();
+    expect(await rejection(t.rpc.call("getblockheader", [tip, 1]))).to.include({
+      code: -3,
+      rpcMessage:
+        'Wrong type passed:\n{\n    "Position 2 (verbose)": "JSON value of type number is not of expected type bool"\n}',
+    });
+    const cb = (await t.rpc.getBlock(tip)).tx[0];
+    expect(await t.rpc.call("getrawtransaction", [cb, 1])).to.deep.equal(await t.rpc.getRawTransaction(cb, true));
     expect(await rejection(t.rpc.getRawTransaction("abc"))).to.include({
       code: -8,
       rpcMessage: "parameter 1 must be of length 64 (not 3, for 'abc')",
@@ -148,7 +179,10 @@ describe("embedded regtest node: Bitcoin Core's answers, codes and messages", ()
       inputs: [{ txid: cbTxid, vout: 0, value, script, key }],
       outputs: [{ address: t.minerAddress, value: value - 2_000n }],
     });
-    const plain = buildSignedTx({ inputs: [ordinary], outputs: [{ address: t.minerAddress, value: ordinary.value - 2_000n }] });
+    const plain = buildSignedTx({
+      inputs: [ordinary],
+      outputs: [{ address: t.minerAddress, value: ordinary.value - 2_000n }],
+    });
     await t.rpc.sendRawTransaction(cbSpend.toHex());
     await t.rpc.sendRawTransaction(plain.toHex());
     const [x] = await t.rpc.generateToAddress(1, t.minerAddress);
@@ -205,9 +239,9 @@ describe("embedded regtest node: Bitcoin Core's answers, codes and messages", ()
     await alice.generateToAddress(1, aliceAddr); // non-wallet methods work on a wallet URL too
     expect(await alice.getBalance()).to.equal(1.5);
     expect((await alice.listUnspent()).map((u) => u.address)).to.deep.equal([aliceAddr]);
-    expect((await rejection(new BitcoinRpcClient({ url: `${base}/wallet/bob`, retries: 0 }).getBalance())).code).to.equal(
-      -18,
-    );
+    expect(
+      (await rejection(new BitcoinRpcClient({ url: `${base}/wallet/bob`, retries: 0 }).getBalance())).code,
+    ).to.equal(-18);
     await alice.call("unloadwallet");
     expect(await t.rpc.listWallets()).to.deep.equal([""]);
     expect(await t.rpc.getNewAddress()).to.be.a("string"); // one wallet loaded again: no path needed

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { Transaction } from "bitcoinjs-lib";
-import { BitcoinRpcError } from "../../relayer/src/bitcoin/rpcClient";
 import { buildSignedTx, keyOutput, randomKey, type UtxoToSpend } from "../../relayer/src/bitcoin/txBuilder";
 import { fundKey, rejection, startTestNode, type TestNode } from "./helpers";
 

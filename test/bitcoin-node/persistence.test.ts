@@ -156,7 +156,10 @@ describe("embedded regtest node: persistence with a datadir", () => {
   it("keeps the mempool across a restart (mempool.json, written atomically) and revalidates it on load", async () => {
     const first = await startTestNode({ datadir: dir }, 101);
     const utxo = await fundKey(first, "p2wpkh", 1);
-    const kept = buildSignedTx({ inputs: [utxo], outputs: [{ address: first.minerAddress, value: utxo.value - 1_000n }] });
+    const kept = buildSignedTx({
+      inputs: [utxo],
+      outputs: [{ address: first.minerAddress, value: utxo.value - 1_000n }],
+    });
     await first.rpc.sendRawTransaction(kept.toHex());
     const walletTx = await first.rpc.sendToAddress(await first.rpc.getNewAddress(), 0.5);
     const entryTime = (await first.rpc.getMempoolEntry(kept.getId())).time;
@@ -169,7 +172,10 @@ describe("embedded regtest node: persistence with a datadir", () => {
       version: number;
       txs: { hex: string; time: number }[];
     };
-    const doubleSpend = buildSignedTx({ inputs: [utxo], outputs: [{ address: first.minerAddress, value: utxo.value - 900n }] });
+    const doubleSpend = buildSignedTx({
+      inputs: [utxo],
+      outputs: [{ address: first.minerAddress, value: utxo.value - 900n }],
+    });
     saved.txs.push({ hex: doubleSpend.toHex(), time: 1 });
     writeFileSync(path.join(dir, "mempool.json"), JSON.stringify(saved));
 

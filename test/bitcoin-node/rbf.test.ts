@@ -28,6 +28,10 @@ describe("embedded regtest node: BIP125 replacement as Bitcoin Core 28 (full RBF
     await t.running.close();
   });
 
+  it("says so in getmempoolinfo: full RBF, incremental relay fee 1 sat/vB", async () => {
+    expect(await t.rpc.getMempoolInfo()).to.include({ fullrbf: true, incrementalrelayfee: 0.00001 });
+  });
+
   it("replaces a non-signalling transaction paying more, evicts its descendants, and says so in gettxspendingprevout", async () => {
     const utxo = await fundKey(t, "p2wpkh", 1);
     // sequence 0xffffffff: no BIP125 signal; Core 28's mempoolfullrbf=1 replaces it anyway.

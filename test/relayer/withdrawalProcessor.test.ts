@@ -4,6 +4,7 @@
  * deeper than the search depth whose outputs are all spent must never be paid a second time.
  */
 import { expect } from "chai";
+import type { Transaction } from "bitcoinjs-lib";
 import { DelayedError, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import pino from "pino";
@@ -150,6 +151,31 @@ describe("relayer withdrawal processor on a node without a transaction index", f
     await handle.close();
   });
 
+  /** Builds the payout of `id` from `utxos` and journals it without broadcasting it (as after a crash). */
+  async function journalUnbroadcast(id: bigint, utxos: Coin[]): Promise<Transaction> {
+    const { tx, inputs } = buildPayout({
+      id,
+      btcScript: userScript,
+      amount: 1_000_000n,
+      utxos,
+      key,
+      custodyScript: custody,
+      feeRate: 2,
+    });
+    await store.savePayout(
+      {
+        id: id.toString(),
+        txid: tx.getId(),
+        hex: tx.toHex(),
+        inputs: inputs.map((u) => `${u.txid}:${u.vout}`),
+        origin: "built",
+        createdAt: Date.now(),
+      },
+      custody,
+    );
+    return tx;
+  }
+
   it("finalizes a payout buried deeper than the search depth with its outputs spent, and never pays it again", async function () {
     const d = deps();
     const id = 7n;
@@ -202,26 +228,7 @@ describe("relayer withdrawal processor on a node without a transaction index", f
 
   it("keeps a journalled payout it cannot find (no recorded block) and fails transiently instead of paying again", async function () {
     const id = 8n;
-    const { tx, inputs } = buildPayout({
-      id,
-      btcScript: userScript,
-      amount: 1_000_000n,
-      utxos: coins,
-      key,
-      custodyScript: custody,
-      feeRate: 2,
-    });
-    await store.savePayout(
-      {
-        id: id.toString(),
-        txid: tx.getId(),
-        hex: tx.toHex(),
-        inputs: inputs.map((u) => `${u.txid}:${u.vout}`),
-        origin: "built",
-        createdAt: Date.now(),
-      },
-      custody,
-    );
+    const tx = await journalUnbroadcast(id, coins);
     await btc.sendRawTransaction(tx.toHex());
     await mine(SEARCH_DEPTH + 1);
     // Spend its custody change, so no output of it is unspent (its payment to the user stays, but is not ours to see
@@ -259,27 +266,8 @@ describe("relayer withdrawal processor on a node without a transaction index", f
 
   it("drops a journalled payout once another transaction spends its input, and pays with a new one", async function () {
     const id = 9n;
-    const { tx, inputs } = buildPayout({
-      id,
-      btcScript: userScript,
-      amount: 1_000_000n,
-      utxos: [coins[0]],
-      key,
-      custodyScript: custody,
-      feeRate: 2,
-    });
     // Journalled but never broadcast (a crash), and meanwhile its input was spent elsewhere.
-    await store.savePayout(
-      {
-        id: id.toString(),
-        txid: tx.getId(),
-        hex: tx.toHex(),
-        inputs: inputs.map((u) => `${u.txid}:${u.vout}`),
-        origin: "built",
-        createdAt: Date.now(),
-      },
-      custody,
-    );
+    const tx = await journalUnbroadcast(id, [coins[0]]);
     const script = Buffer.from(custody, "hex");
     const other = buildSignedTx({
       inputs: [{ ...coins[0], script, key }],
@@ -295,5 +283,92 @@ describe("relayer withdrawal processor on a node without a transaction index", f
     // The old one was tried once more, then the new payout broadcast.
     expect(btc.broadcasts.slice(before)).to.deep.equal([tx.toHex(), rec!.hex]);
     expect(await btc.getRawMempool()).to.include(rec!.txid);
+  });
+
+  /** A pino logger whose JSON lines are collected. */
+  function capture(): { log: pino.Logger; lines: { msg: string; conflict?: string }[] } {
+    const lines: { msg: string; conflict?: string }[] = [];
+    const log = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as { msg: string }) });
+    return { log, lines };
+  }
+
+  /** Spends `coin` (a custody coin) back to custody at a high fee, in the mempool only: a conflict not ours. */
+  async function conflictingSpend(coin: Coin): Promise<string> {
+    const script = Buffer.from(custody, "hex");
+    const other = buildSignedTx({
+      inputs: [{ ...coin, script, key }],
+      outputs: [{ script, value: coin.value - 100_000n }],
+    });
+    return btc.sendRawTransaction(other.toHex());
+  }
+
+  it("never builds a payout on a custody coin that a mempool transaction spends", async function () {
+    const spender = await conflictingSpend(coins[0]);
+    const { log, lines } = capture();
+    const before = btc.broadcasts.length;
+    // The node has no fee estimate (a regtest chain without transactions): the configured fallback rate is paid.
+    expect((await btc.estimateSmartFee(2)).feerate).to.equal(undefined);
+    const d = { ...deps(), fallbackFeeRate: 7 };
+    expect(await rejection(processWithdrawalJob(d, job(21n), log))).to.be.instanceOf(DelayedError);
+    const rec = await store.payout(21n);
+    expect(rec?.inputs).to.deep.equal([`${coins[1].txid}:${coins[1].vout}`]);
+    const entry = await btc.getMempoolEntry(rec!.txid);
+    expect(Math.round((entry.fees.base * 1e8) / entry.vsize)).to.equal(7);
+    // Exactly one broadcast, accepted: no refused attempt on the conflicted coin.
+    expect(btc.broadcasts.slice(before)).to.deep.equal([rec!.hex]);
+    expect((await btc.getRawMempool()).sort()).to.deep.equal([spender, rec!.txid].sort());
+    const warned = lines.filter((l) => /spent by transactions in the mempool/.test(l.msg));
+    expect(warned).to.have.length(1);
+  });
+
+  it("waits, once logged, while a higher-fee conflict in the mempool spends a journalled payout's input; rebuilds once it is mined", async function () {
+    const id = 22n;
+    // Journalled, never broadcast (a crash); meanwhile another holder of the key spent the coin at a higher fee.
+    const tx = await journalUnbroadcast(id, [coins[0]]);
+    const spender = await conflictingSpend(coins[0]);
+    // The node refuses it as Core 28 does (a replacement paying less).
+    const refused = await rejection(btc.sendRawTransaction(tx.toHex()));
+    expect((refused as BitcoinRpcError).rpcMessage).to.match(/^insufficient fee, rejecting replacement/);
+    const { log, lines } = capture();
+    const before = btc.broadcasts.length;
+    for (let i = 0; i < 3; i++)
+      expect(await rejection(processWithdrawalJob(deps(), job(id), log))).to.be.instanceOf(DelayedError);
+    // No re-broadcast, no rebuild, the journal unchanged except for the conflict it waits on; said once.
+    expect(btc.broadcasts.length).to.equal(before);
+    const rec = await store.payout(id);
+    expect(rec).to.include({ txid: tx.getId(), conflict: spender });
+    expect(lines.filter((l) => /payout waits: a conflicting transaction/.test(l.msg))).to.have.length(1);
+    expect(lines.filter((l) => l.conflict === spender)).to.have.length(1);
+
+    // The conflict is mined: the payout can never confirm, so a new one is built from the other coin.
+    await mine(1);
+    expect(await rejection(processWithdrawalJob(deps(), job(id), log))).to.be.instanceOf(DelayedError);
+    const rebuilt = await store.payout(id);
+    expect(rebuilt?.txid).to.not.equal(tx.getId());
+    expect(rebuilt?.inputs).to.deep.equal([`${coins[1].txid}:${coins[1].vout}`]);
+    expect(await btc.getRawMempool()).to.deep.equal([rebuilt!.txid]);
+  });
+
+  it("adopts a conflicting mempool transaction that is itself a payout of the same withdrawal, and pays nothing more", async function () {
+    const id = 23n;
+    const tx = await journalUnbroadcast(id, [coins[0]]);
+    // Another relayer (its own Redis) paid the same withdrawal from the same coin at a higher fee.
+    const theirs = buildPayout({
+      id,
+      btcScript: userScript,
+      amount: 1_000_000n,
+      utxos: [coins[0]],
+      key,
+      custodyScript: custody,
+      feeRate: 9,
+    }).tx;
+    await btc.sendRawTransaction(theirs.toHex());
+    const before = btc.broadcasts.length;
+    expect(await rejection(processWithdrawalJob(deps(), job(id), log))).to.be.instanceOf(DelayedError);
+    const rec = await store.payout(id);
+    expect(rec).to.include({ txid: theirs.getId(), origin: "found" });
+    expect(rec?.txid).to.not.equal(tx.getId());
+    expect(btc.broadcasts.length).to.equal(before);
+    expect(await btc.getRawMempool()).to.deep.equal([theirs.getId()]);
   });
 });

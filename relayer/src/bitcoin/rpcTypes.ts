@@ -153,6 +153,10 @@ export interface MempoolInfo {
   maxmempool: number;
   mempoolminfee: number;
   minrelaytxfee: number;
+  /** BTC/kvB a replacement pays for its own size (Core 24+). */
+  incrementalrelayfee?: number;
+  /** Replacement without BIP125 signalling (Core 24+; on by default since 28). */
+  fullrbf?: boolean;
 }
 
 /** listunspent entries. */

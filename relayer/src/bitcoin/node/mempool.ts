@@ -146,15 +146,6 @@ export class Mempool implements CoinView {
     }
     if (conflicts.size > 0 && opts.noReplacement) reject("txn-mempool-conflict");
     const evicted = this.withDescendants(conflicts);
-    for (const input of tx.ins) {
-      const parent = prevTxid(input);
-      if (evicted.has(parent))
-        reject(
-          "bad-txns-spends-conflicting-tx",
-          RpcCode.VERIFY_REJECTED,
-          `${txid} spends conflicting transaction ${parent}`,
-        );
-    }
     // Coins as the replacement sees them: outpoints spent only by the transactions it would evict are available.
     const view: CoinView = {
       getCoin: (key) => {
@@ -181,6 +172,14 @@ export class Mempool implements CoinView {
       if (maxRate > 0n && fee > (BigInt(vsize) * maxRate) / 1000n)
         reject("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)", RpcCode.VERIFY_ERROR);
     }
+    // A transaction whose in-pool ancestors include one it conflicts with can never be valid (Core: after the fee checks).
+    for (const a of this.ancestorsOf(tx))
+      if (conflicts.has(a))
+        reject(
+          "bad-txns-spends-conflicting-tx",
+          RpcCode.VERIFY_REJECTED,
+          `${txid} spends conflicting transaction ${a}`,
+        );
     if (conflicts.size > 0) this.checkReplacement(tx, txid, fee, vsize, conflicts, evicted);
     const entry: MempoolEntry = {
       tx,
@@ -201,6 +200,20 @@ export class Mempool implements CoinView {
     this.entries.set(txid, entry);
     for (const key of spends) this.spentBy.set(key, txid);
     return entry;
+  }
+
+  /** The pool transactions `tx` depends on, directly or through other pool transactions. */
+  private ancestorsOf(tx: Transaction): Set<string> {
+    const out = new Set<string>();
+    const stack = tx.ins.map((i) => prevTxid(i));
+    while (stack.length > 0) {
+      const id = stack.pop() as string;
+      const e = this.entries.get(id);
+      if (e === undefined || out.has(id)) continue;
+      out.add(id);
+      for (const i of e.tx.ins) stack.push(prevTxid(i));
+    }
+    return out;
   }
 
   /** The given pool transactions and all their in-pool descendants. */

@@ -17,7 +17,7 @@ import type {
   TxOutInfo,
 } from "../rpcTypes";
 import { bitsToTarget, COIN, difficulty, satsToBtc } from "./consensus";
-import { MIN_RELAY_FEE_PER_KVB, type MempoolEntry } from "./mempool";
+import { INCREMENTAL_RELAY_FEE_PER_KVB, MIN_RELAY_FEE_PER_KVB, type MempoolEntry } from "./mempool";
 import type { RegtestNode } from "./regtestNode";
 import { decodeRawTx } from "./regtestNode";
 import { RpcCode, RpcMethodError, TxRejectedError } from "./rpcError";
@@ -116,12 +116,20 @@ export class Args {
     return v;
   }
 
+  /** A boolean argument: Bitcoin Core 28 refuses a number here (except where a method says otherwise: verbosityFlag). */
   bool(i: number, def: boolean): boolean {
     if (!this.has(i)) return def;
     const v = this.raw(i);
     if (typeof v === "boolean") return v;
-    if (typeof v === "number") return v !== 0;
     this.typeError(i, "bool");
+  }
+
+  /** Core's "verbosity|verbose" arguments (getrawtransaction): a number, or a boolean for 0/1. True when >= 1. */
+  verbosityFlag(i: number): boolean {
+    if (!this.has(i)) return false;
+    const v = this.raw(i);
+    if (typeof v === "boolean") return v;
+    return this.int(i) >= 1;
   }
 
   arr(i: number, def?: unknown[]): unknown[] {
@@ -335,7 +343,7 @@ function scanTxOutSet(node: RegtestNode, args: Args): ScanTxOutSetResult | boole
 
 function getRawTransaction(node: RegtestNode, args: Args): string | RawTransactionInfo {
   const txid = args.hash(0, "parameter 1");
-  const verbose = args.bool(1, false);
+  const verbose = args.verbosityFlag(1);
   const chain = node.chain;
   let found: { tx: import("bitcoinjs-lib").Transaction; entry?: import("./chainState").BlockEntry } | undefined;
   if (args.has(2)) {
@@ -471,6 +479,8 @@ export const METHODS: Record<string, MethodSpec> = {
       maxmempool: 300_000_000,
       mempoolminfee: 0.00001,
       minrelaytxfee: 0.00001,
+      incrementalrelayfee: satsToBtc(INCREMENTAL_RELAY_FEE_PER_KVB),
+      fullrbf: true,
     };
   }),
   gettxout: m(["txid", "n", "include_mempool"], (node, a): TxOutInfo | null => {

@@ -26,6 +26,8 @@ export interface PayoutRecord {
    */
   blockhash?: string;
   height?: number;
+  /** A mempool transaction seen spending one of its inputs (recorded so that the wait is logged once). */
+  conflict?: string;
 }
 
 /** How long a payout record is kept once its withdrawal is Finalized or Challenged on chain (30 days). */

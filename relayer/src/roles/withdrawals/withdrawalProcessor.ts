@@ -4,7 +4,9 @@
  *   2. the payout: the journalled one (located by its recorded block first; re-broadcast if the node lost it; dropped
  *      only when another transaction spends one of its inputs), else one already on the node (mempool or
  *      recent blocks, carrying OP_RETURN <id>), else a new one built from custody UTXOs under the custody-key lock,
- *      journalled in Redis before it is broadcast;
+ *      journalled in Redis before it is broadcast; custody coins spent by a mempool transaction are never used, and a
+ *      journalled payout whose input such a conflicting transaction spends waits (logged once) instead of being
+ *      re-broadcast and refused again;
  *   3. wait (the job is delayed, no attempt used) until the payout's block has the vault's confirmations on the
  *      node and in the light client;
  *   4. finalizeWithdrawal with its SPV proof, through the serialised sender (which re-checks the status first).
@@ -16,12 +18,14 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { BitcoinRpcError, type BitcoinRpcClient, type RawTransactionInfo } from "../../bitcoin/rpcClient";
 import type { KeyPair } from "../../bitcoin/txBuilder";
+import { chooseFeeRate } from "../../bitcoin/feeRate";
 import { buildTxProof } from "../../bitcoin/txProof";
 import { withLock } from "../../core/lock";
 import type { RelayerMetrics } from "../../core/metrics";
 import { WithdrawalStatus, type TunnelClient } from "../../evm/tunnel";
 import type { EvmSender } from "../../evm/sender";
 import { blockReadiness } from "../deposits/depositConfirmer";
+import { mempoolSpenders } from "./custodyConflicts";
 import { buildPayout, InsufficientCustodyFundsError, type CustodyUtxo } from "./payoutBuilder";
 import type { PayoutFinder } from "./payoutFinder";
 import type { PayoutRecord, PayoutStore } from "./payoutStore";
@@ -147,25 +151,36 @@ function outpointsOf(hex: string): string[] {
   return Transaction.fromHex(hex).ins.map((i) => `${Buffer.from(i.hash).reverse().toString("hex")}:${i.index}`);
 }
 
-async function feeRate(d: WithdrawalDeps): Promise<number> {
-  try {
-    const est = await d.node.estimateSmartFee(d.feeTarget);
-    if (est.feerate !== undefined && est.feerate > 0) return Math.max(1, (est.feerate * 1e8) / 1000);
-  } catch {
-    // no estimate: fall back
-  }
-  return d.fallbackFeeRate;
+/** The payout fee rate: the node's estimate, or the configured fallback (regtest, or a node without data). */
+async function feeRate(d: WithdrawalDeps, log: Logger): Promise<number> {
+  const choice = await chooseFeeRate(d.node, d.feeTarget, d.fallbackFeeRate);
+  if (choice.source === "fallback")
+    log.debug({ feeRate: choice.satPerVb, reason: choice.reason }, "no fee estimate from the node: fallback fee rate");
+  return choice.satPerVb;
 }
 
-/** Spendable custody UTXOs: confirmed (scantxoutset), mature, not marked spent by one of our payouts. */
-async function spendable(d: WithdrawalDeps): Promise<CustodyUtxo[]> {
+/**
+ * Spendable custody UTXOs: confirmed (scantxoutset), mature, not marked spent by one of our payouts, and not spent by
+ * a transaction in the node's mempool (a payout spending such a coin would be refused as a conflict).
+ */
+async function spendable(d: WithdrawalDeps, log: Logger): Promise<CustodyUtxo[]> {
   const scan = await d.node.scanTxOutSet([`raw(${d.custodyScript})`]);
   const all = scan.unspents.filter((u) => !u.coinbase || u.confirmations >= 100);
   const keys = new Set(all.map((u) => `${u.txid}:${u.vout}`));
   await d.store.pruneSpent(d.custodyScript, keys);
   const spent = await d.store.spent(d.custodyScript);
-  return all
-    .filter((u) => !spent.has(`${u.txid}:${u.vout}`))
+  const free = all.filter((u) => !spent.has(`${u.txid}:${u.vout}`));
+  const inMempool = await mempoolSpenders(
+    d.node,
+    free.map((u) => `${u.txid}:${u.vout}`),
+  );
+  if (inMempool.size > 0)
+    log.warn(
+      { spentInMempool: Object.fromEntries(inMempool) },
+      "custody coins spent by transactions in the mempool that are not our payouts: not used for this payout",
+    );
+  return free
+    .filter((u) => !inMempool.has(`${u.txid}:${u.vout}`))
     .map((u) => ({ txid: u.txid, vout: u.vout, value: BigInt(Math.round(u.amount * 1e8)) }));
 }
 
@@ -192,10 +207,10 @@ async function payNew(
           id,
           btcScript: data.btcScript,
           amount,
-          utxos: await spendable(d),
+          utxos: await spendable(d, log),
           key: d.key,
           custodyScript: d.custodyScript,
-          feeRate: await feeRate(d),
+          feeRate: await feeRate(d, log),
         });
       } catch (err) {
         if (err instanceof InsufficientCustodyFundsError) {
@@ -237,8 +252,42 @@ async function ensureBroadcast(
   rec: PayoutRecord,
   btcScript: string,
   log: Logger,
-): Promise<"ok" | "dropped"> {
+): Promise<"ok" | "dropped" | "conflict"> {
   if ((await locate(d, rec, btcScript, log)).known) return "ok";
+  // A transaction in the mempool spends one of its inputs: re-broadcasting would only be refused again (Bitcoin Core
+  // 28 refuses a replacement that does not pay more). Wait: once the conflict is mined, the input is spent on chain
+  // and the payout is dropped and rebuilt (below); if the conflict leaves the mempool, this payout is re-broadcast.
+  const conflicts = await mempoolSpenders(d.node, outpointsOf(rec.hex));
+  const [conflict] = [...conflicts].filter(([, txid]) => txid !== rec.txid);
+  if (conflict !== undefined) {
+    const [outpoint, spender] = conflict;
+    // The conflict may itself be a payout of this withdrawal (another relayer's, or an earlier run's): then it is
+    // the payout, used as found, never a second one.
+    const same = await d.finder.find(BigInt(rec.id), btcScript);
+    if (same?.txid === spender) {
+      await d.store.dropPayout(rec, d.custodyScript);
+      log.warn(
+        { id: rec.id, txid: rec.txid, conflict: spender },
+        "the mempool transaction spending this payout's input is a payout of the same withdrawal: using it instead",
+      );
+      return "dropped";
+    }
+    if (rec.conflict !== spender) {
+      rec.conflict = spender;
+      await d.store.updatePayout(rec);
+      log.warn(
+        { id: rec.id, txid: rec.txid, outpoint, conflict: spender },
+        "payout waits: a conflicting transaction in the mempool spends its custody input; not re-broadcasting it " +
+          "until that transaction is mined (then a new payout is built) or leaves the mempool",
+      );
+    }
+    return "conflict";
+  }
+  if (rec.conflict !== undefined) {
+    log.info({ id: rec.id, txid: rec.txid, conflict: rec.conflict }, "the conflicting transaction left the mempool");
+    delete rec.conflict;
+    await d.store.updatePayout(rec);
+  }
   try {
     await d.node.sendRawTransaction(rec.hex);
     log.warn({ id: rec.id, txid: rec.txid }, "re-broadcast a journalled payout the node did not have");
@@ -279,7 +328,11 @@ export async function processWithdrawalJob(
   if (w.status !== WithdrawalStatus.Pending) throw new Error(`withdrawal ${id} has status ${w.status}`);
 
   let rec = await d.store.payout(id);
-  if (rec !== undefined && (await ensureBroadcast(d, rec, data.btcScript, log)) === "dropped") rec = undefined;
+  if (rec !== undefined) {
+    const state = await ensureBroadcast(d, rec, data.btcScript, log);
+    if (state === "conflict") return delay(job, d.pollIntervalMs);
+    if (state === "dropped") rec = undefined;
+  }
   if (rec === undefined) {
     const notBefore = await d.blockTime(data.requestBlock).catch(() => undefined);
     const found = await d.finder.find(id, data.btcScript, notBefore);
