@@ -330,7 +330,7 @@ export async function processWithdrawalJob(
   let rec = await d.store.payout(id);
   if (rec !== undefined) {
     const state = await ensureBroadcast(d, rec, data.btcScript, log);
-    if (state === "conflict") return delay(job, d.pollIntervalMs);
+    if (state === "conflict") return delayJob(job, d.pollIntervalMs);
     if (state === "dropped") rec = undefined;
   }
   if (rec === undefined) {
