@@ -27,6 +27,7 @@ import { parseCustodyKey } from "./roles/withdrawals/custodyKey";
 import { hvmIndexAbi, startHvmIndexRole } from "./roles/hvm-index/hvmIndexRole";
 import { TunnelClient, tunnelAbi } from "./evm/tunnel";
 import type { RoleName } from "./config/roles";
+import { checkPopRoles, popContractAbis, startPopRoles } from "./roles/popRoles";
 
 export interface RunningRelayer {
   chainId: number;
@@ -118,6 +119,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
         ["LIGHT_CLIENT_ADDRESS", "DEPLOYMENT_FILE"],
       );
     }
+    await checkPopRoles({ cfg, roles, deployment, provider });
     const signer = await loadSigner(cfg, provider);
     const lc = new LightClientReader(address, provider);
     const anchorHeight = await lc.anchorHeight();
@@ -164,7 +166,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       provider,
       redis,
       prefix,
-      decoder: RevertDecoder.withAllContractErrors([lightClientAbi(), tunnelAbi(), hvmIndexAbi]),
+      decoder: RevertDecoder.withAllContractErrors([lightClientAbi(), tunnelAbi(), hvmIndexAbi, ...popContractAbis()]),
       log: log.child({ component: "sender" }),
       metrics,
       receiptTimeoutMs: cfg.TX_RECEIPT_TIMEOUT_MS,
@@ -263,6 +265,22 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
         }),
       );
     }
+    const popRoles = startPopRoles({
+      cfg,
+      roles,
+      deployment,
+      provider,
+      bitcoin,
+      lc,
+      anchorHeight,
+      core,
+      sender,
+      redis,
+      metrics,
+      prefix,
+      log,
+    });
+    popRoles.forEach((role, name) => running.set(name, role));
     cleanups.push(() => core.close(cfg.SHUTDOWN_TIMEOUT_MS));
     cleanups.push(async () => running.forEach((r) => r.stop()));
 

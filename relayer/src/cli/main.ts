@@ -10,6 +10,7 @@ import { statusCommand } from "./commands/status";
 import { withdrawCommand } from "./commands/withdraw";
 import { mineCommand } from "./commands/mine";
 import { formatHelp, wantsHelp, type CommandHelp } from "./commands/args";
+import { verifyAnchorsCommand } from "./commands/verifyAnchors";
 
 /** A sub-command of the `hemi-fabric` CLI. */
 export interface Command {
@@ -31,6 +32,7 @@ const commands: Command[] = [
   bondCommand,
   mineCommand,
   devnetCommand,
+  verifyAnchorsCommand,
 ];
 
 function packageVersion(): string {

@@ -113,6 +113,50 @@ const configShape = z.object({
   HVM_LAYOUT: z.enum(HVM_LAYOUTS as [HvmLayout, ...HvmLayout[]]).default("current"),
   /** deploy: the hVM's tip lag in Bitcoin blocks (Hemi: 2). */
   HVM_LAG: intField(0, 1_000).default(2),
+  /** deploy: keystone interval of the KeystoneLedger it deploys (Hemi: 25 EVM blocks). */
+  KEYSTONE_INTERVAL: intField(1, 1_000_000).default(25),
+  /** deploy: EVM blocks after a keystone before PopRewards pays it (Hemi: 200). */
+  POP_PAYOUT_DELAY: intField(0, 1_000_000).default(200),
+  /** deploy: also grant the ledger's SEQUENCER_ROLE to this address (the keystones role's signer, if not the deployer). */
+  POP_SEQUENCER_ADDRESS: address.optional(),
+  /** keystones role: KeystoneLedger address (default: from the deployment file). */
+  KEYSTONE_LEDGER_ADDRESS: address.optional(),
+  /** pop role: PopVerifier address (default: from the deployment file). */
+  POP_VERIFIER_ADDRESS: address.optional(),
+  /** keystones role: how often the EVM head is polled for new keystone blocks. */
+  KEYSTONES_POLL_INTERVAL_MS: intField(50).default(1_000),
+  /** pop role: the PoP miner's Bitcoin key (hex or WIF); it pays from the key's P2PKH address. */
+  POP_MINER_KEY: custodyKey.optional(),
+  /** pop role: highest fee rate (sat/vB) a PoP transaction may pay; above it the miner waits and retries (popm: 100). */
+  POP_MAX_FEE_RATE: z.coerce.number().positive().default(100),
+  /** pop role: estimatesmartfee confirmation target (popm: 6). */
+  POP_FEE_TARGET: intField(1, 1_008).default(6),
+  /** pop role: fee rate (sat/vB) used when the node has no estimate. */
+  POP_FALLBACK_FEE_RATE: z.coerce.number().positive().default(1),
+  /** pop role: wait before pricing a keystone again after the fee rate was above POP_MAX_FEE_RATE (popm: 5 min). */
+  POP_FEE_RETRY_MS: intField(50).default(300_000),
+  /** pop role: only the newest N recorded keystones are mined (popm: 12). */
+  POP_KEYSTONE_WINDOW: intField(1, 1_000).default(12),
+  /** pop role: keystones recorded longer ago than this (EVM block time) are stale and not mined (popm: 4 h). */
+  POP_KEYSTONE_MAX_AGE_S: intField(1).default(4 * 3600),
+  /**
+   * pop role: which keystones to publish. "unpublished" (popm): skip a keystone already in a block of the best
+   * Bitcoin chain (anyone's publication); transactions of other miners still in the mempool do not count, so
+   * miners racing for the same block both publish. "always": publish every keystone in the window.
+   */
+  POP_PUBLISH: z.enum(["unpublished", "always"]).default("unpublished"),
+  /** pop role: a PoP transaction still unconfirmed after this many new Bitcoin blocks is replaced with a higher fee. */
+  POP_BUMP_AFTER_BLOCKS: intField(1, 1_000).default(3),
+  /** pop role: fee-rate increase of a replacement, in percent (at least +1 sat/vB, as BIP125 requires). */
+  POP_BUMP_PERCENT: intField(1, 1_000).default(25),
+  /** pop role: recent Bitcoin blocks scanned for HEMI publications (the keystone index). */
+  POP_SCAN_BLOCKS: intField(1, 10_000).default(144),
+  /** pop role: a proven publication is followed (and proven again after a reorg) until it has this depth. */
+  POP_SETTLE_DEPTH: intField(1, 1_000).default(10),
+  /** anchors check (role anchors): interval between two checks. */
+  ANCHORS_CHECK_INTERVAL_MS: intField(100).default(30_000),
+  /** anchors role: the continuous check covers the newest N keystones (verify-anchors checks them all). */
+  ANCHORS_CHECK_KEYSTONES: intField(1, 1_000_000).default(500),
 });
 
 export const configSchema = configShape

@@ -9,6 +9,7 @@ import { deployTunnel } from "./tunnelDeploy";
 import { hvmOptionFromConfig, withHvm, type FabricHvmOption } from "./fabricHvm";
 import { createOperatorVault, type VaultTerms } from "./tunnelVault";
 import { deployPop, type DeployPopOptions } from "../pop/deployPop";
+import { grantSequencer } from "../pop/sequencerRole";
 
 /** What deploy reads from the Bitcoin node (BitcoinRpcClient provides it). */
 export interface DeployBitcoinSource {
@@ -61,6 +62,8 @@ export interface DeployOptions {
   hvm?: FabricHvmOption;
   /** PoP contracts' settings (keystone interval, payout delay, pool); defaults when absent. */
   pop?: Omit<DeployPopOptions, "lightClient" | "log">;
+  /** Another address to hold KeystoneLedger's SEQUENCER_ROLE (the keystones role's signer, POP_SEQUENCER_ADDRESS). */
+  popSequencer?: string;
   log?: Logger;
 }
 
@@ -139,6 +142,8 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
     opts.log?.info({ vaultId: v.id, custodyScript: v.custodyScript, confirmations: v.confirmations }, "vault created");
     vaults = [v];
   }
+  const pop = await deployPop(opts.signer, { ...opts.pop, lightClient: address, log: opts.log });
+  await grantSequencer(opts.signer, pop.keystoneLedger, opts.popSequencer, opts.log);
   return withHvm(opts, {
     chainId: Number(chainId),
     contracts: {
@@ -152,7 +157,7 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
       TunnelLiquidation: t.TunnelLiquidation,
     },
     vaults,
-    pop: await deployPop(opts.signer, { ...opts.pop, lightClient: address, log: opts.log }),
+    pop,
     anchor,
     deployer,
     blockNumber: receipt?.blockNumber,
@@ -163,7 +168,10 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
 /** The deploy options the configuration sets: the anchor (DEPLOY_ANCHOR_*) and the vault (VAULT_*). */
 export function deployOptionsFromConfig(
   cfg: FabricConfig,
-): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault" | "collateralToken" | "collateralPrice" | "hvm"> {
+): Pick<
+  DeployOptions,
+  "anchorHeight" | "anchorMargin" | "vault" | "collateralToken" | "collateralPrice" | "hvm" | "pop" | "popSequencer"
+> {
   return {
     anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
     anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
@@ -171,6 +179,8 @@ export function deployOptionsFromConfig(
     collateralToken: cfg.COLLATERAL_TOKEN,
     collateralPrice: cfg.COLLATERAL_PRICE_SATS === undefined ? undefined : BigInt(cfg.COLLATERAL_PRICE_SATS),
     hvm: hvmOptionFromConfig(cfg),
+    pop: { interval: cfg.KEYSTONE_INTERVAL, payoutDelay: cfg.POP_PAYOUT_DELAY },
+    popSequencer: cfg.POP_SEQUENCER_ADDRESS,
   };
 }
 

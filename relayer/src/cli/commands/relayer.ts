@@ -11,9 +11,9 @@ import { settingsHelp } from "./settingsHelp";
 export const relayerCommand: Command = {
   name: "relayer",
   summary:
-    "run the relayer: --roles headers,deposits,withdrawals (any of them) [--config file.json] (settings from env, see README)",
+    "run the relayer: --roles headers,deposits,withdrawals,hvm-index,keystones,pop,anchors (any of them) [--config file.json] (settings from env, see README)",
   help: {
-    usage: "hemi-fabric relayer [--roles headers,deposits,withdrawals] [--config file.json]",
+    usage: "hemi-fabric relayer [--roles headers,deposits,...] [--config file.json]",
     description:
       "Runs the relayer's roles until SIGINT/SIGTERM: headers feeds Bitcoin headers to the light client, deposits " +
       "proves deposits in Bitcoin order, withdrawals (vault operator, needs VAULT_CUSTODY_KEY) pays and proves " +
@@ -22,7 +22,7 @@ export const relayerCommand: Command = {
       {
         name: "roles",
         value: "list",
-        description: "comma-separated roles: headers, deposits, withdrawals",
+        description: "comma-separated roles: headers, deposits, withdrawals, hvm-index, keystones, pop, anchors",
         default: "headers",
       },
       { name: "config", value: "file.json", description: "settings file (same names as the environment variables)" },

@@ -12,7 +12,8 @@
  *   4. finalizeWithdrawal with its SPV proof, through the serialised sender (which re-checks the status first).
  */
 import { Transaction } from "bitcoinjs-lib";
-import { DelayedError, type Job } from "bullmq";
+import type { Job } from "bullmq";
+import { delayJob } from "../../core/delayJob";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { BitcoinRpcError, type BitcoinRpcClient, type RawTransactionInfo } from "../../bitcoin/rpcClient";
@@ -65,12 +66,6 @@ export interface WithdrawalDeps {
   fallbackFeeRate: number;
   /** Resolves an EVM block number to its timestamp (to bound the payout search). */
   blockTime(block: number): Promise<number>;
-}
-
-/** Re-schedules the job `ms` from now without using an attempt (BullMQ DelayedError). */
-async function delay(job: Job, ms: number): Promise<never> {
-  await job.moveToDelayed(Date.now() + ms, job.token);
-  throw new DelayedError();
 }
 
 /** Where a transaction is on the node; `placed` when it is in a block of the active chain. */
@@ -243,7 +238,7 @@ async function payNew(
       return rec;
     },
   );
-  if (result === "no-funds") return delay(job, d.pollIntervalMs * 10);
+  if (result === "no-funds") return delayJob(job, d.pollIntervalMs * 10);
   return result;
 }
 
@@ -335,7 +330,7 @@ export async function processWithdrawalJob(
   let rec = await d.store.payout(id);
   if (rec !== undefined) {
     const state = await ensureBroadcast(d, rec, data.btcScript, log);
-    if (state === "conflict") return delay(job, d.pollIntervalMs);
+    if (state === "conflict") return delayJob(job, d.pollIntervalMs);
     if (state === "dropped") rec = undefined;
   }
   if (rec === undefined) {
@@ -353,11 +348,11 @@ export async function processWithdrawalJob(
   const st = await locate(d, rec, data.btcScript, log);
   const vault = await d.tunnel.vault(data.vaultId);
   if (st.blockhash === undefined || st.confirmations < vault.confirmations) {
-    return delay(job, d.pollIntervalMs);
+    return delayJob(job, d.pollIntervalMs);
   }
   const header = await d.node.getBlockHeader(st.blockhash);
   const ready = await blockReadiness(d.node, d.tunnel, header.height, st.blockhash, vault.confirmations);
-  if (!ready.ready) return delay(job, d.pollIntervalMs);
+  if (!ready.ready) return delayJob(job, d.pollIntervalMs);
 
   const proof = await buildTxProof(d.node, rec.txid, st.blockhash);
   const payoutTxid = rec.txid;
