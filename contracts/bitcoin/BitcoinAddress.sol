@@ -45,7 +45,8 @@ library BitcoinAddress {
     /// @dev The network's segwit human-readable part.
     function _hrp(BitcoinLightClient.Network network) private pure returns (bytes memory) {
         if (network == BitcoinLightClient.Network.Mainnet) return "bc";
-        if (network == BitcoinLightClient.Network.Testnet) return "tb";
+        if (network == BitcoinLightClient.Network.Testnet || network == BitcoinLightClient.Network.Testnet4)
+            return "tb";
         return "bcrt";
     }
 

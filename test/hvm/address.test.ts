@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import fc from "fast-check";
 import { ethers } from "hardhat";
 import { address as btcAddress, networks, payments, type Network } from "bitcoinjs-lib";
 import { randomBytes } from "node:crypto";
@@ -10,6 +9,8 @@ const NETS: [string, number, Network][] = [
   ["mainnet", 0, networks.bitcoin],
   ["testnet", 1, networks.testnet],
   ["regtest", 2, networks.regtest],
+  // Testnet4 (light-client network 3) uses testnet3's address formats: tb1..., m/n/2...
+  ["testnet4", 3, networks.testnet],
 ];
 
 const ascii = (s: string) => "0x" + Buffer.from(s, "ascii").toString("hex");
@@ -33,16 +34,16 @@ describe("BitcoinAddress: address strings to scripts on chain (0x40/0x41/0x46 de
   });
 
   it("decodes P2PKH, P2SH, P2WPKH, P2WSH and P2TR of each network to bitcoinjs-lib's script (random keys)", async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...NETS), async ([, id, net]) => {
+    // Every network, three rounds of fresh random keys each (testnet4 included: its addresses are testnet3's).
+    for (const [name, id, net] of NETS) {
+      for (let round = 0; round < 3; round++) {
         for (const a of addressesOf(net)) {
           const [ok, script] = await h.toScript(ascii(a), id);
-          expect(ok, a).to.equal(true);
+          expect(ok, `${name} ${a}`).to.equal(true);
           expect(script, a).to.equal("0x" + Buffer.from(btcAddress.toOutputScript(a, net)).toString("hex"));
         }
-      }),
-      { numRuns: 12 },
-    );
+      }
+    }
   });
 
   it("accepts an all-upper-case bech32 address; refuses mixed case", async () => {

@@ -21,7 +21,7 @@ export const hvmRecordSchema = z.object({
   installedWith: z.enum(["hardhat_setCode", "anvil_setCode"]).nullable(),
   layout: z.enum(HVM_LAYOUTS as [string, ...string[]]),
   lag: z.number().int().min(0),
-  network: z.enum(["mainnet", "testnet", "regtest"]),
+  network: z.enum(["mainnet", "testnet", "regtest", "testnet4"]),
 });
 
 /** What to merge into the deployment file for an hVM deployment. */
