@@ -48,6 +48,10 @@ describe("relayer hvm-index role (end to end: Redis, Hardhat node, embedded Bitc
     expect(code, cli.output()).to.equal(0);
     file = path.join(workDir, "31337.json");
     deployment = readDeployment(file);
+    // `deploy` deployed and installed the hVM, and recorded it.
+    expect(deployment.hvm).to.include({ layout: "current", lag: 2, installedWith: "hardhat_setCode" });
+    expect(deployment.contracts.BitcoinKit).to.equal(deployment.hvm?.bitcoinKit);
+    expect(await provider.getCode("0x0000000000000000000000000000000000000042")).to.not.equal("0x");
     index = BitcoinTxIndex__factory.connect(deployment.contracts.BitcoinTxIndex, provider);
   });
 
