@@ -67,10 +67,10 @@ library BlockCompleteness {
         while (n > 1) {
             uint256 m = (n + 1) / 2;
             for (uint256 i; i < m; ++i) {
-                bytes32 l = level[2 * i];
-                bytes32 r = 2 * i + 1 < n ? level[2 * i + 1] : l;
-                if (2 * i + 1 < n && l == r) revert BlockMutated(depth);
-                level[i] = BitcoinHash.hashPair(l, r);
+                bytes32 left = level[2 * i];
+                bytes32 right = 2 * i + 1 < n ? level[2 * i + 1] : left;
+                if (2 * i + 1 < n && left == right) revert BlockMutated(depth);
+                level[i] = BitcoinHash.hashPair(left, right);
             }
             n = m;
             ++depth;

@@ -46,6 +46,11 @@ abstract contract TxIndexQueries is TxIndexStorage {
         }
     }
 
+    /// @notice Whether `txid` is recorded in block `blockHash` (canonical or not, visible or not).
+    function hasOccurrence(bytes32 txid, bytes32 blockHash) external view returns (bool) {
+        return _occursIn(txid, blockHash);
+    }
+
     /// @notice The transaction `txid` (internal order) if it is in a counting block.
     function getTx(bytes32 txid) external view returns (TxRecord memory r) {
         (bool ok, , uint32 top) = _view();

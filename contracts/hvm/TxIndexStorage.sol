@@ -89,6 +89,16 @@ abstract contract TxIndexStorage {
         }
     }
 
+    /// @dev Whether `txid` has an occurrence in `blockHash`.
+    function _occursIn(bytes32 txid, bytes32 blockHash) internal view returns (bool) {
+        Occurrence storage first = _firstOcc[txid];
+        if (first.blob == address(0)) return false;
+        if (first.blockHash == blockHash) return true;
+        Occurrence[] storage more = _moreOcc[txid];
+        for (uint256 i; i < more.length; ++i) if (more[i].blockHash == blockHash) return true;
+        return false;
+    }
+
     /// @dev Whether a spender of `outpoint` is in a counting block.
     function _spentInView(bytes32 outpoint, uint32 top) internal view returns (bool) {
         bytes32 s = _firstSpender[outpoint];

@@ -35,7 +35,7 @@ abstract contract TxIndexWriter is TxIndexStorage {
     function indexTx(BitcoinLightClient.TxProof calldata proof) external returns (bytes32 txid) {
         txid = lightClient.verifyTx(proof, 1);
         bytes32 blockHash = BitcoinHash.hash256(proof.blockHeader);
-        if (_hasOccurrenceIn(txid, blockHash)) revert TxAlreadyIndexed(txid, blockHash);
+        if (_occursIn(txid, blockHash)) revert TxAlreadyIndexed(txid, blockHash);
         BlockRecord storage b = _blocks[blockHash];
         bytes memory raw = proof.rawTx;
         address blob;
@@ -205,15 +205,5 @@ abstract contract TxIndexWriter is TxIndexStorage {
         assembly ("memory-safe") {
             mcopy(add(add(dst, 0x20), at), add(src, 0x20), mload(src))
         }
-    }
-
-    /// @dev Whether `txid` already has an occurrence in `blockHash`.
-    function _hasOccurrenceIn(bytes32 txid, bytes32 blockHash) private view returns (bool) {
-        Occurrence storage first = _firstOcc[txid];
-        if (first.blob == address(0)) return false;
-        if (first.blockHash == blockHash) return true;
-        Occurrence[] storage more = _moreOcc[txid];
-        for (uint256 i; i < more.length; ++i) if (more[i].blockHash == blockHash) return true;
-        return false;
     }
 }

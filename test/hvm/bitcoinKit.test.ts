@@ -106,8 +106,14 @@ describe("BitcoinKit: Hemi's interface over the emulators, struct field by field
     await expect(c.kitCurrent.getSpecificTxOutput("0x" + c.txids.fan, 32))
       .to.be.revertedWithCustomError(c.kitCurrent, "OutputIndexOutOfRange")
       .withArgs(32, 32);
-    await expect(c.kitCurrent.getTransactionByTxId("0x" + "ab".repeat(32))).to.be.revertedWithCustomError(c.kitCurrent, "EmptyAnswer");
-    await expect(c.kitCurrent.getTxConfirmations("0x" + "ab".repeat(32))).to.be.revertedWithCustomError(c.kitCurrent, "PrecompileCallFailed");
+    await expect(c.kitCurrent.getTransactionByTxId("0x" + "ab".repeat(32))).to.be.revertedWithCustomError(
+      c.kitCurrent,
+      "EmptyAnswer",
+    );
+    await expect(c.kitCurrent.getTxConfirmations("0x" + "ab".repeat(32))).to.be.revertedWithCustomError(
+      c.kitCurrent,
+      "PrecompileCallFailed",
+    );
   });
 
   it("transactionExists: true for indexed transactions, false for a coinbase (Hemi's quirk) and unknown ones", async () => {
@@ -148,12 +154,19 @@ describe("BitcoinKit: Hemi's interface over the emulators, struct field by field
     const addr = c.addresses.w;
     const scan = await c.t.rpc.scanTxOutSet([`addr(${addr})`]);
     const visible = scan.unspents.filter((u) => u.height >= ANCHOR && u.height <= top);
-    expect(await c.kitCurrent.getBitcoinAddressBalance(addr)).to.equal(visible.reduce((s, u) => s + sats(u.amount), 0n));
+    expect(await c.kitCurrent.getBitcoinAddressBalance(addr)).to.equal(
+      visible.reduce((s, u) => s + sats(u.amount), 0n),
+    );
     expect(await c.kitCurrent.getBitcoinAddressBalance("tooShort")).to.equal(0n);
-    expect(await c.kitCurrent.getScriptForAddress(addr)).to.equal("0x0014" + (await c.t.rpc.scanTxOutSet([`addr(${addr})`])).unspents[0].scriptPubKey.slice(4));
+    expect(await c.kitCurrent.getScriptForAddress(addr)).to.equal(
+      "0x0014" + (await c.t.rpc.scanTxOutSet([`addr(${addr})`])).unspents[0].scriptPubKey.slice(4),
+    );
     expect(await c.kitCurrent.isAddressValid(addr)).to.equal(true);
     expect(await c.kitCurrent.isAddressValid("short")).to.equal(false);
-    await expect(c.kitCurrent.isAddressValid("x".repeat(30))).to.be.revertedWithCustomError(c.kitCurrent, "PrecompileCallFailed");
+    await expect(c.kitCurrent.isAddressValid("x".repeat(30))).to.be.revertedWithCustomError(
+      c.kitCurrent,
+      "PrecompileCallFailed",
+    );
     const wide = c.kitCurrent.getFunction("getUTXOsForBitcoinAddress(string,uint256,uint256)");
     const narrow = c.kitCurrent.getFunction("getUTXOsForBitcoinAddress(string,uint32,uint32)");
     expect(wide.fragment.selector).to.equal("0x17055683");

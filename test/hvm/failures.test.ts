@@ -23,7 +23,8 @@ describe("hVM precompiles: every failure mode of HEMI-FACTS §1.3", function () 
     P = c.current.precompiles;
     probe = (await (await ethers.getContractFactory("HvmGasProbe")).deploy()) as unknown as HvmGasProbe;
     top = Number((await c.index.tipView())[2]);
-    const cb = async (h: number) => ((await c.t.rpc.getBlock(await c.t.rpc.getBlockHash(h), 1)) as { tx: string[] }).tx[0];
+    const cb = async (h: number) =>
+      ((await c.t.rpc.getBlock(await c.t.rpc.getBlockHash(h), 1)) as { tx: string[] }).tx[0];
     aboveTopCoinbase = await cb(top + 1);
     topCoinbase = await cb(top);
   });
@@ -119,8 +120,14 @@ describe("hVM precompiles: every failure mode of HEMI-FACTS §1.3", function () 
     expect(await ethers.provider.call({ to: P["0x45"], data: "0x00000065" })).to.have.length(2 + 232);
     for (const p of PRECOMPILES) {
       const abi = (await artifacts.readArtifact(p.emulator)).abi as { type: string }[];
-      expect(abi.filter((e) => e.type === "function" || e.type === "receive"), p.emulator).to.deep.equal([]);
-      expect(abi.some((e) => e.type === "fallback"), p.emulator).to.equal(true);
+      expect(
+        abi.filter((e) => e.type === "function" || e.type === "receive"),
+        p.emulator,
+      ).to.deep.equal([]);
+      expect(
+        abi.some((e) => e.type === "fallback"),
+        p.emulator,
+      ).to.equal(true);
     }
   });
 });

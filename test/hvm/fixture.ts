@@ -20,7 +20,13 @@ import {
   type BitcoinLightClient,
   type BitcoinTxIndex,
 } from "../../typechain-types";
-import { buildSignedTx, keyOutput, randomKey, type KeyPair, type UtxoToSpend } from "../../relayer/src/bitcoin/txBuilder";
+import {
+  buildSignedTx,
+  keyOutput,
+  randomKey,
+  type KeyPair,
+  type UtxoToSpend,
+} from "../../relayer/src/bitcoin/txBuilder";
 import type { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { deployHvm, syncIndex, type HvmDeployment } from "../../relayer/src/hvm";
 import { startTestNode, type TestNode } from "../bitcoin-node/helpers";
@@ -54,7 +60,9 @@ export async function deployLightClientAt(rpc: BitcoinRpcClient, height: number)
   const hash = await rpc.getBlockHash(height);
   const header = await rpc.getBlockHeaderHex(hash);
   const genesisTime = (await rpc.getBlockHeader(await rpc.getBlockHash(0))).time;
-  const lc = await (await ethers.getContractFactory("BitcoinLightClient")).deploy("0x" + header, height, genesisTime, REGTEST);
+  const lc = await (
+    await ethers.getContractFactory("BitcoinLightClient")
+  ).deploy("0x" + header, height, genesisTime, REGTEST);
   await lc.waitForDeployment();
   return lc as unknown as BitcoinLightClient;
 }
@@ -122,10 +130,7 @@ async function build(): Promise<HvmChain> {
   });
   const pkh = buildSignedTx({
     inputs: [pOut],
-    outputs: [
-      { address: sink, value: pOut.value - 10_000n },
-      { opReturn: Buffer.from("hemi-fabric") },
-    ],
+    outputs: [{ address: sink, value: pOut.value - 10_000n }, { opReturn: Buffer.from("hemi-fabric") }],
   });
   const tr = buildSignedTx({ inputs: [tOut], outputs: [{ script: w.script, value: tOut.value - 10_000n }] });
   const b2 = await mineTxs(t, [fan, pkh, tr]);
@@ -161,8 +166,21 @@ async function build(): Promise<HvmChain> {
     legacy,
     kitCurrent: BitcoinKit__factory.connect(current.bitcoinKit, signer),
     kitLegacy: BitcoinKit__factory.connect(legacy.bitcoinKit, signer),
-    txids: { wallet: [w.txid, p.txid, tp.txid], fan: fan.getId(), pkh: pkh.getId(), tr: tr.getId(), many: manyTx.getId(), coinbaseB2 },
-    addresses: { many: many.address, w: keyOutput(kW, "p2wpkh").address, p: keyOutput(kP, "p2pkh").address, t: keyOutput(kT, "p2tr").address, sink },
+    txids: {
+      wallet: [w.txid, p.txid, tp.txid],
+      fan: fan.getId(),
+      pkh: pkh.getId(),
+      tr: tr.getId(),
+      many: manyTx.getId(),
+      coinbaseB2,
+    },
+    addresses: {
+      many: many.address,
+      w: keyOutput(kW, "p2wpkh").address,
+      p: keyOutput(kP, "p2pkh").address,
+      t: keyOutput(kT, "p2tr").address,
+      sink,
+    },
     keys: { many: kMany, w: kW },
   };
 }
@@ -175,9 +193,11 @@ export function hvmChain(): Promise<HvmChain> {
   return shared;
 }
 
-after(async () => {
-  if (shared !== undefined) await (await shared).t.running.close();
-});
+// Under mocha: close the shared node when the run ends (the bench script imports this file outside mocha).
+if (typeof after === "function")
+  after(async () => {
+    if (shared !== undefined) await (await shared).t.running.close();
+  });
 
 /** A separate small chain and hVM (not installed at 0x40..0x49) for tests that reorganise or refuse blocks. */
 export interface MiniChain {
@@ -192,7 +212,12 @@ export async function startMiniChain(lag = 2): Promise<MiniChain> {
   const t = await startTestNode({}, 101);
   const lc = await deployLightClientAt(t.rpc, 101);
   const [signer] = await ethers.getSigners();
-  const hvm = await deployHvm(signer, { lightClient: await lc.getAddress(), network: "regtest", install: "never", lag });
+  const hvm = await deployHvm(signer, {
+    lightClient: await lc.getAddress(),
+    network: "regtest",
+    install: "never",
+    lag,
+  });
   return {
     t,
     lc,

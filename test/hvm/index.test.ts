@@ -37,7 +37,10 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
 
     before(async () => {
       const u = await fundedKey(m.t, "p2wpkh", 2);
-      const spend = buildSignedTx({ inputs: [u], outputs: [{ address: keyOutput(randomKey(), "p2wpkh").address, value: u.value - 5_000n }] });
+      const spend = buildSignedTx({
+        inputs: [u],
+        outputs: [{ address: keyOutput(randomKey(), "p2wpkh").address, value: u.value - 5_000n }],
+      });
       await m.t.rpc.sendRawTransaction(spend.toHex());
       spendId = spend.getId();
       const [h] = await m.t.rpc.generateToAddress(1, m.t.minerAddress);
@@ -48,7 +51,10 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
 
     it("a transaction without a valid proof (wrong sibling, wrong index) never enters", async () => {
       const proof = await buildTxProof(m.t.rpc, spendId);
-      const bad = { ...proof, merkleProof: proof.merkleProof.slice(0, -2) + (proof.merkleProof.endsWith("00") ? "01" : "00") };
+      const bad = {
+        ...proof,
+        merkleProof: proof.merkleProof.slice(0, -2) + (proof.merkleProof.endsWith("00") ? "01" : "00"),
+      };
       await expect(m.index.indexTx(bad)).to.be.revertedWithCustomError(m.lc, "MerkleRootMismatch");
       await expect(m.index.indexTx({ ...proof, txIndex: 0 })).to.be.revertedWithCustomError(m.lc, "MerkleRootMismatch");
       expect((await m.index.getTx(displayToInternal(spendId))).found).to.equal(false);
@@ -59,18 +65,36 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
       void hex;
       const hash = await m.t.rpc.getBestBlockHash();
       const b = await readBlockForIndex(m.t.rpc, hash);
-      await expect(m.index.indexBlock(b.header, b.height, b.txs)).to.be.revertedWithCustomError(m.index, "BlockNotInLightClient");
-      const proof = await buildTxProof(m.t.rpc, Block.fromHex((await m.t.rpc.getBlock(hash, 0)) as string).transactions![0].getId());
+      await expect(m.index.indexBlock(b.header, b.height, b.txs)).to.be.revertedWithCustomError(
+        m.index,
+        "BlockNotInLightClient",
+      );
+      const proof = await buildTxProof(
+        m.t.rpc,
+        Block.fromHex((await m.t.rpc.getBlock(hash, 0)) as string).transactions![0].getId(),
+      );
       await expect(m.index.indexTx(proof)).to.be.revertedWithCustomError(m.lc, "BlockNotCanonical");
       await syncHeaders(m.t.rpc, m.lc);
     });
 
     it("an incomplete block (a tx missing, reordered, or a wrong header) is refused", async () => {
       const b = segwitBlock;
-      await expect(m.index.indexBlock(b.header, b.height, b.txs.slice(0, 1))).to.be.revertedWithCustomError(m.index, "BlockIncomplete");
-      await expect(m.index.indexBlock(b.header, b.height, [...b.txs].reverse())).to.be.revertedWithCustomError(m.index, "BlockIncomplete");
-      await expect(m.index.indexBlock(b.header, b.height + 1, b.txs)).to.be.revertedWithCustomError(m.index, "BlockNotInLightClient");
-      await expect(m.index.indexBlock(b.header.slice(0, -2), b.height, b.txs)).to.be.revertedWithCustomError(m.index, "BadHeaderLength");
+      await expect(m.index.indexBlock(b.header, b.height, b.txs.slice(0, 1))).to.be.revertedWithCustomError(
+        m.index,
+        "BlockIncomplete",
+      );
+      await expect(m.index.indexBlock(b.header, b.height, [...b.txs].reverse())).to.be.revertedWithCustomError(
+        m.index,
+        "BlockIncomplete",
+      );
+      await expect(m.index.indexBlock(b.header, b.height + 1, b.txs)).to.be.revertedWithCustomError(
+        m.index,
+        "BlockNotInLightClient",
+      );
+      await expect(m.index.indexBlock(b.header.slice(0, -2), b.height, b.txs)).to.be.revertedWithCustomError(
+        m.index,
+        "BadHeaderLength",
+      );
       await expect(m.index.indexBlock(b.header, b.height, [])).to.be.revertedWithCustomError(m.index, "EmptyBlock");
     });
 
@@ -83,27 +107,44 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
         return "0x" + s.toHex();
       };
       const spendOnly = [b.txs[0], strip(b.txs[1])];
-      await expect(m.index.indexBlock(b.header, b.height, spendOnly)).to.be.revertedWithCustomError(m.index, "WitnessCommitmentMismatch");
+      await expect(m.index.indexBlock(b.header, b.height, spendOnly)).to.be.revertedWithCustomError(
+        m.index,
+        "WitnessCommitmentMismatch",
+      );
       const tampered = Transaction.fromHex(b.txs[1].slice(2));
       const w = tampered.ins[0].witness;
       w[0] = Buffer.from(w[0]);
       w[0][10] ^= 1;
-      await expect(m.index.indexBlock(b.header, b.height, [b.txs[0], "0x" + tampered.toHex()])).to.be.revertedWithCustomError(m.index, "WitnessCommitmentMismatch");
-      await expect(m.index.indexBlock(b.header, b.height, [strip(b.txs[0]), b.txs[1]])).to.be.revertedWithCustomError(m.index, "BadWitnessReservedValue");
+      await expect(
+        m.index.indexBlock(b.header, b.height, [b.txs[0], "0x" + tampered.toHex()]),
+      ).to.be.revertedWithCustomError(m.index, "WitnessCommitmentMismatch");
+      await expect(m.index.indexBlock(b.header, b.height, [strip(b.txs[0]), b.txs[1]])).to.be.revertedWithCustomError(
+        m.index,
+        "BadWitnessReservedValue",
+      );
       expect((await m.index.blockRecord(displayToInternal(b.hash))).complete).to.equal(false);
     });
 
     it("a duplicated transaction list (CVE-2012-2459) and a 64-byte transaction are refused", async () => {
       const u1 = await fundedKey(m.t, "p2pkh", 1);
       const u2 = await fundedKey(m.t, "p2pkh", 1);
-      const t1 = buildSignedTx({ inputs: [u1], outputs: [{ address: keyOutput(randomKey(), "p2pkh").address, value: u1.value - 9_000n }] });
-      const t2 = buildSignedTx({ inputs: [u2], outputs: [{ address: keyOutput(randomKey(), "p2pkh").address, value: u2.value - 9_000n }] });
+      const t1 = buildSignedTx({
+        inputs: [u1],
+        outputs: [{ address: keyOutput(randomKey(), "p2pkh").address, value: u1.value - 9_000n }],
+      });
+      const t2 = buildSignedTx({
+        inputs: [u2],
+        outputs: [{ address: keyOutput(randomKey(), "p2pkh").address, value: u2.value - 9_000n }],
+      });
       const { hash } = await m.t.rpc.generateBlock(m.t.minerAddress, [t1.toHex(), t2.toHex()]);
       await m.t.rpc.generateToAddress(2, m.t.minerAddress);
       await syncHeaders(m.t.rpc, m.lc);
       const b = await readBlockForIndex(m.t.rpc, hash);
       expect(b.txs).to.have.length(3);
-      await expect(m.index.indexBlock(b.header, b.height, [...b.txs, b.txs[2]])).to.be.revertedWithCustomError(m.index, "BlockMutated");
+      await expect(m.index.indexBlock(b.header, b.height, [...b.txs, b.txs[2]])).to.be.revertedWithCustomError(
+        m.index,
+        "BlockMutated",
+      );
       const t64 = new Transaction();
       t64.addInput(Buffer.alloc(32, 7), 0);
       t64.addOutput(Buffer.from("51515151", "hex"), 0n);
@@ -112,19 +153,58 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
         .to.be.revertedWithCustomError(m.index, "TxIs64Bytes")
         .withArgs(1);
       await indexBlock(m.index, m.t.rpc, hash);
-      await expect(m.index.indexBlock(b.header, b.height, b.txs)).to.be.revertedWithCustomError(m.index, "BlockAlreadyIndexed");
+      await expect(m.index.indexBlock(b.header, b.height, b.txs)).to.be.revertedWithCustomError(
+        m.index,
+        "BlockAlreadyIndexed",
+      );
+    });
+
+    it("a block above the whole-block size enters tx by tx with SPV proofs, idempotently, not marked complete", async () => {
+      const u1 = await fundedKey(m.t, "p2wpkh", 1);
+      const u2 = await fundedKey(m.t, "p2pkh", 1);
+      const t1 = buildSignedTx({
+        inputs: [u1],
+        outputs: [{ address: keyOutput(randomKey(), "p2wpkh").address, value: u1.value - 9_000n }],
+      });
+      const t2 = buildSignedTx({
+        inputs: [u2],
+        outputs: [{ address: keyOutput(randomKey(), "p2wpkh").address, value: u2.value - 9_000n }],
+      });
+      const { hash } = await m.t.rpc.generateBlock(m.t.minerAddress, [t1.toHex(), t2.toHex()]);
+      await m.t.rpc.generateToAddress(2, m.t.minerAddress);
+      await syncHeaders(m.t.rpc, m.lc);
+      await syncIndex(m.index, m.t.rpc, { fromHeight: (await m.t.rpc.getBlockHeader(hash)).height + 1 });
+      const first = await indexBlock(m.index, m.t.rpc, hash, 2);
+      expect(first.mode).to.equal("per-tx");
+      expect(first.indexed).to.equal(true);
+      for (const t of [t1, t2]) expect((await m.index.getTx(displayToInternal(t.getId()))).found).to.equal(true);
+      expect(await call("0x42", "0x" + t1.getId() + "20000000")).to.equal("0x00000002");
+      expect(await call("0x42", "0x" + t1.getId() + "10000000")).to.equal("0x"); // witness not proven this way
+      expect((await m.index.blockRecord(displayToInternal(hash))).complete).to.equal(false);
+      const again = await indexBlock(m.index, m.t.rpc, hash, 2);
+      expect(again).to.deep.include({ mode: "per-tx", indexed: false, gasUsed: 0n });
+      const whole = await indexBlock(m.index, m.t.rpc, hash);
+      expect(whole.mode).to.equal("whole");
+      expect(await call("0x42", "0x" + t1.getId() + "10000000")).to.have.length(2 + 16);
     });
 
     it("a single transaction enters with its SPV proof; witness-dependent answers wait for its whole block", async () => {
       await indexTxWithProof(m.index, m.t.rpc, spendId);
-      await expect(indexTxWithProof(m.index, m.t.rpc, spendId)).to.be.revertedWithCustomError(m.index, "TxAlreadyIndexed");
+      await expect(indexTxWithProof(m.index, m.t.rpc, spendId)).to.be.revertedWithCustomError(
+        m.index,
+        "TxAlreadyIndexed",
+      );
       expect(await call("0x42", "0x" + spendId + "20000000")).to.equal("0x00000002"); // version
       expect(await call("0x42", "0x" + spendId + "10000000")).to.equal("0x"); // sizes: witness not proven yet
       const r = await syncIndex(m.index, m.t.rpc);
       expect(r.indexed.map((x) => x.hash)).to.include(segwitBlock.hash);
       const info = await m.t.rpc.getRawTransaction(spendId, true);
       const sizes = await call("0x42", "0x" + spendId + "10000000");
-      expect(sizes).to.equal("0x" + be((info as { size: number }).size, 4) + be(((info as { weight: number }).weight - (info as { size: number }).size) / 3, 4));
+      expect(sizes).to.equal(
+        "0x" +
+          be((info as { size: number }).size, 4) +
+          be(((info as { weight: number }).weight - (info as { size: number }).size) / 3, 4),
+      );
     });
   });
 
@@ -163,9 +243,14 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
       expect((await m.lc.bestBlock())[0]).to.not.equal(before[0]);
       await syncIndex(m.index, m.t.rpc);
       expect(await call("0x42", "0x" + spendId + "40000000")).to.equal("0x");
-      await expect(m.kit.getTxConfirmations("0x" + spendId)).to.be.revertedWithCustomError(m.kit, "PrecompileCallFailed");
+      await expect(m.kit.getTxConfirmations("0x" + spendId)).to.be.revertedWithCustomError(
+        m.kit,
+        "PrecompileCallFailed",
+      );
       expect(await m.kit.transactionExists("0x" + spendId)).to.equal(false);
-      const vout = (await m.t.rpc.getRawTransaction(fundTxid, true) as { vout: { scriptPubKey: { address?: string } }[] }).vout.findIndex((o) => o.scriptPubKey.address === owner);
+      const vout = (
+        (await m.t.rpc.getRawTransaction(fundTxid, true)) as { vout: { scriptPubKey: { address?: string } }[] }
+      ).vout.findIndex((o) => o.scriptPubKey.address === owner);
       expect(await call("0x48", "0x" + fundTxid + be(vout, 2) + "0000")).to.match(/01$/);
       expect(BigInt(await call("0x40", hex(sink)))).to.equal(0n);
       expect(BigInt(await call("0x40", hex(owner)))).to.equal(300_000_000n);
@@ -174,8 +259,11 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
     it("mined again in another block: found at its new place, the coin spent again, the balance moved again", async () => {
       const [newBlock] = await m.t.rpc.generateToAddress(1, m.t.minerAddress);
       const b = await m.t.rpc.getBlock(newBlock, 1);
-      if (!(b as { tx: string[] }).tx.includes(spendId)) await m.t.rpc.sendRawTransaction((await m.t.rpc.getRawTransaction(spendId, false)) as string);
-      const [blockWithSpend] = (b as { tx: string[] }).tx.includes(spendId) ? [newBlock] : await m.t.rpc.generateToAddress(1, m.t.minerAddress);
+      if (!(b as { tx: string[] }).tx.includes(spendId))
+        await m.t.rpc.sendRawTransaction((await m.t.rpc.getRawTransaction(spendId, false)) as string);
+      const [blockWithSpend] = (b as { tx: string[] }).tx.includes(spendId)
+        ? [newBlock]
+        : await m.t.rpc.generateToAddress(1, m.t.minerAddress);
       await m.t.rpc.generateToAddress(2, m.t.minerAddress);
       await syncHeaders(m.t.rpc, m.lc);
       await syncIndex(m.index, m.t.rpc);

@@ -50,7 +50,9 @@ describe("hVM precompiles: conformance on real regtest data", function () {
     expect(c.current.installedWith).to.equal("hardhat_setCode");
     for (const [key, addr] of Object.entries(c.current.precompiles)) {
       expect(addr).to.equal("0x" + key.slice(2).padStart(40, "0"));
-      expect(await ethers.provider.getCode(addr)).to.equal(await ethers.provider.getCode(c.current.emulators[key as "0x40"]));
+      expect(await ethers.provider.getCode(addr)).to.equal(
+        await ethers.provider.getCode(c.current.emulators[key as "0x40"]),
+      );
     }
     expect(c.legacy.precompiles).to.deep.equal(c.legacy.emulators);
     expect(best).to.equal(await c.t.rpc.getBlockCount());
@@ -170,7 +172,9 @@ describe("hVM precompiles: conformance on real regtest data", function () {
     ]) {
       const answer = await call(c.current.precompiles["0x41"], hex(addr) + be(start, 3) + be(count, 1));
       const page = list.slice(start, start + (count === 0 ? 10 : count));
-      expect(answer, `start ${start} count ${count}`).to.equal("0x" + be(page.length, 1) + page.map((p) => p.rec).join(""));
+      expect(answer, `start ${start} count ${count}`).to.equal(
+        "0x" + be(page.length, 1) + page.map((p) => p.rec).join(""),
+      );
     }
   });
 

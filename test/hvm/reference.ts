@@ -19,7 +19,11 @@ export interface Flags {
   f4: number;
 }
 
-const be = (v: number | bigint, size: number): string => BigInt(v).toString(16).padStart(size * 2, "0").slice(-size * 2);
+const be = (v: number | bigint, size: number): string =>
+  BigInt(v)
+    .toString(16)
+    .padStart(size * 2, "0")
+    .slice(-size * 2);
 const sats = (btc: number): bigint => BigInt(Math.round(btc * 1e8));
 
 /** The unspendable rule of btcd (OP_RETURN first, > 10,000 bytes, or a push running past the end). */
@@ -182,7 +186,12 @@ export function expectedTxByTxid(n: NodeTx, f: Flags, layout: HvmLayout): Field[
 }
 
 /** Splits an actual 0x42 answer into named fields following the flags (output names follow the expected list). */
-export function decodeTxByTxid(answer: string, f: Flags, layout: HvmLayout, outputIndexes: number[]): Field[] | "empty" {
+export function decodeTxByTxid(
+  answer: string,
+  f: Flags,
+  layout: HvmLayout,
+  outputIndexes: number[],
+): Field[] | "empty" {
   const b = Buffer.from(answer.replace(/^0x/, ""), "hex");
   if (b.length === 0) return "empty";
   const d = decodeFlags(f, layout);

@@ -11,7 +11,8 @@ contract HvmBtcBalAddr is HvmAddressPrecompile {
     constructor(BitcoinTxIndex index_) HvmAddressPrecompile(index_) {}
 
     /// @notice The precompile: raw bytes in, raw bytes out.
-    // solhint-disable-next-line no-complex-fallback -- a precompile has only its fallback: this IS the interface
+    // A precompile has only its fallback: the fallback is the whole interface.
+    // solhint-disable-next-line no-complex-fallback
     fallback(bytes calldata input) external returns (bytes memory) {
         if (input.length < MIN_ADDRESS_LENGTH) return "";
         (bool ok, bytes memory script) = _script(input);

@@ -13,7 +13,8 @@ contract HvmBtcHeaderN is HvmHeaderPrecompile {
     constructor(BitcoinTxIndex index_) HvmHeaderPrecompile(index_) {}
 
     /// @notice The precompile: raw bytes in, raw bytes out.
-    // solhint-disable-next-line no-complex-fallback -- a precompile has only its fallback: this IS the interface
+    // A precompile has only its fallback: the fallback is the whole interface.
+    // solhint-disable-next-line no-complex-fallback
     fallback(bytes calldata input) external returns (bytes memory) {
         if (input.length != 4) return "";
         return _record(uint32(bytes4(input)));

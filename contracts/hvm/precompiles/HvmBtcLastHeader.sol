@@ -12,7 +12,8 @@ contract HvmBtcLastHeader is HvmHeaderPrecompile {
     constructor(BitcoinTxIndex index_) HvmHeaderPrecompile(index_) {}
 
     /// @notice The precompile: raw bytes in, raw bytes out.
-    // solhint-disable-next-line no-complex-fallback -- a precompile has only its fallback: this IS the interface
+    // A precompile has only its fallback: the fallback is the whole interface.
+    // solhint-disable-next-line no-complex-fallback
     fallback(bytes calldata) external returns (bytes memory) {
         (bool ok, , uint32 top) = _index.tipView();
         if (!ok) return "";

@@ -19,7 +19,8 @@ contract HvmBtcOutputByTxid is HvmPrecompile {
     constructor(BitcoinTxIndex index_) HvmPrecompile(index_) {}
 
     /// @notice The precompile: raw bytes in, raw bytes out.
-    // solhint-disable-next-line no-complex-fallback -- a precompile has only its fallback: this IS the interface
+    // A precompile has only its fallback: the fallback is the whole interface.
+    // solhint-disable-next-line no-complex-fallback
     fallback(bytes calldata input) external returns (bytes memory) {
         if (input.length != 36) return "";
         bytes32 txid = _txidOf(input);

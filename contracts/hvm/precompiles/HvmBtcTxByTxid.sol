@@ -20,7 +20,8 @@ contract HvmBtcTxByTxid is HvmPrecompile {
     }
 
     /// @notice The precompile: raw bytes in, raw bytes out.
-    // solhint-disable-next-line no-complex-fallback -- a precompile has only its fallback: this IS the interface
+    // A precompile has only its fallback: the fallback is the whole interface.
+    // solhint-disable-next-line no-complex-fallback
     fallback(bytes calldata input) external returns (bytes memory) {
         if (input.length != 36) return "";
         bytes32 txid = _txidOf(input);

@@ -14,7 +14,8 @@ contract HvmBtcTxConfirmations is HvmPrecompile {
     constructor(BitcoinTxIndex index_) HvmPrecompile(index_) {}
 
     /// @notice The precompile: raw bytes in, raw bytes out.
-    // solhint-disable-next-line no-complex-fallback -- a precompile has only its fallback: this IS the interface
+    // A precompile has only its fallback: the fallback is the whole interface.
+    // solhint-disable-next-line no-complex-fallback
     fallback(bytes calldata input) external returns (bytes memory) {
         if (input.length != 32) return "";
         TxIndexQueries.TxRecord memory r = _index.getTx(_txidOf(input));

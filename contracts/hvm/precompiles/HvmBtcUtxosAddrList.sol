@@ -17,7 +17,8 @@ contract HvmBtcUtxosAddrList is HvmAddressPrecompile {
     constructor(BitcoinTxIndex index_) HvmAddressPrecompile(index_) {}
 
     /// @notice The precompile: raw bytes in, raw bytes out.
-    // solhint-disable-next-line no-complex-fallback -- a precompile has only its fallback: this IS the interface
+    // A precompile has only its fallback: the fallback is the whole interface.
+    // solhint-disable-next-line no-complex-fallback
     fallback(bytes calldata input) external returns (bytes memory) {
         uint256 len = input.length;
         if (len < MIN_ADDRESS_LENGTH + 4) return "";

@@ -17,7 +17,8 @@
  *
  * Feed the index (the light client must already hold the headers):
  *
- *     await indexBlock(index, rpc, blockHashDisplay);      // one whole block, proven complete; idempotent
+ *     await indexBlock(index, rpc, blockHashDisplay);      // one block, proven complete; idempotent (above
+ *                                                          // MAX_WHOLE_BLOCK_TXS: tx by tx with SPV proofs)
  *     await syncIndex(index, rpc, { onBlock });            // every canonical block not yet indexed, in order
  *     await indexTxWithProof(index, rpc, txidDisplay);     // one transaction with an SPV proof
  *
@@ -31,6 +32,7 @@ export { installHvmPrecompiles, detectSetCode, type EvmRpc, type SetCodeMethod }
 export {
   indexBlock,
   isBlockIndexed,
+  MAX_WHOLE_BLOCK_TXS,
   syncIndex,
   type IndexBlockResult,
   type SyncIndexOptions,

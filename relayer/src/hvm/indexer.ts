@@ -4,10 +4,12 @@
  * light client's canonical chain, so after a reorg syncing indexes the new canonical blocks and the old ones simply
  * stop counting. The light client must already hold the headers (the headers role feeds it).
  */
+import { Transaction } from "bitcoinjs-lib";
 import type { ContractTransactionReceipt } from "ethers";
 import { BitcoinLightClient__factory, type BitcoinTxIndex } from "../../../typechain-types";
 import { displayToInternal, internalToDisplay } from "../bitcoin/byteOrder";
 import type { BitcoinRpcClient } from "../bitcoin/rpcClient";
+import { buildTxProofFromBlock } from "../bitcoin/txProof";
 import { readBlockForIndex } from "./blockData";
 
 export interface IndexBlockResult {
@@ -17,8 +19,20 @@ export interface IndexBlockResult {
   txCount: number;
   /** False when the block was already indexed whole (nothing sent). */
   indexed: boolean;
+  /**
+   * "whole": one indexBlock call, proven complete. "per-tx": the block was too large for one EVM transaction, so each
+   * transaction entered alone with its SPV proof (outputs and spends count; the block is not marked complete and
+   * witness-dependent answers stay empty for it).
+   */
+  mode: "whole" | "per-tx" | "none";
   gasUsed: bigint;
 }
+
+/**
+ * Largest block (transactions, coinbase included) sent whole: at about 250,000 gas per transaction, 60 fill the
+ * 16,777,216 gas a single EVM transaction may use under EIP-7825 (Hardhat's default hardfork).
+ */
+export const MAX_WHOLE_BLOCK_TXS = 60;
 
 /** Whether the block (internal-order hash) is indexed whole. */
 export async function isBlockIndexed(index: BitcoinTxIndex, hashInternal: string): Promise<boolean> {
@@ -26,20 +40,42 @@ export async function isBlockIndexed(index: BitcoinTxIndex, hashInternal: string
 }
 
 /**
- * Proves block `blockHash` (display order) into the index, whole. The block must be canonical in the light client.
- * Idempotent: an already indexed block sends nothing.
+ * Proves block `blockHash` (display order) into the index: whole when it has at most `maxWholeTxs` transactions,
+ * else transaction by transaction with SPV proofs (see IndexBlockResult.mode). The block must be canonical in the
+ * light client. Idempotent: an already indexed block (or transaction) sends nothing.
  */
 export async function indexBlock(
   index: BitcoinTxIndex,
   rpc: BitcoinRpcClient,
   blockHash: string,
+  maxWholeTxs = MAX_WHOLE_BLOCK_TXS,
 ): Promise<IndexBlockResult> {
   const b = await readBlockForIndex(rpc, blockHash);
-  if (await isBlockIndexed(index, displayToInternal(b.hash)))
-    return { hash: b.hash, height: b.height, txCount: b.txs.length, indexed: false, gasUsed: 0n };
-  const tx = await index.indexBlock(b.header, b.height, b.txs);
-  const receipt = (await tx.wait()) as ContractTransactionReceipt;
-  return { hash: b.hash, height: b.height, txCount: b.txs.length, indexed: true, gasUsed: receipt.gasUsed };
+  const hashInternal = displayToInternal(b.hash);
+  const base = { hash: b.hash, height: b.height, txCount: b.txs.length };
+  if (await isBlockIndexed(index, hashInternal)) return { ...base, indexed: false, mode: "none", gasUsed: 0n };
+  if (b.txs.length <= maxWholeTxs) {
+    const tx = await index.indexBlock(b.header, b.height, b.txs);
+    const receipt = (await tx.wait()) as ContractTransactionReceipt;
+    return { ...base, indexed: true, mode: "whole", gasUsed: receipt.gasUsed };
+  }
+  const txids = b.txs.map((raw) => Transaction.fromHex(raw.slice(2)).getId());
+  let gasUsed = 0n;
+  let sent = 0;
+  for (let i = 0; i < b.txs.length; i++) {
+    if (await index.hasOccurrence(displayToInternal(txids[i]), hashInternal)) continue;
+    const proof = buildTxProofFromBlock({
+      txids,
+      txIndex: i,
+      rawTx: b.txs[i],
+      blockHeader: b.header,
+      blockHeight: b.height,
+    });
+    const receipt = (await (await index.indexTx(proof)).wait()) as ContractTransactionReceipt;
+    gasUsed += receipt.gasUsed;
+    sent++;
+  }
+  return { ...base, indexed: sent > 0, mode: "per-tx", gasUsed };
 }
 
 export interface SyncIndexOptions {
