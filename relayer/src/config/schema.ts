@@ -101,6 +101,11 @@ const configShape = z.object({
   HVM_LAYOUT: z.enum(HVM_LAYOUTS as [HvmLayout, ...HvmLayout[]]).default("current"),
   /** deploy: the hVM's tip lag in Bitcoin blocks (Hemi: 2). */
   HVM_LAG: intField(0, 1_000).default(2),
+  /**
+   * hvm-index role: largest Bitcoin block (transactions) indexed whole in one EVM transaction; larger blocks enter
+   * transaction by transaction with SPV proofs (60 fit EIP-7825's 16.7M gas cap: MAX_WHOLE_BLOCK_TXS in hvm/indexer).
+   */
+  HVM_INDEX_MAX_WHOLE_TXS: intField(1, 10_000).default(60),
 });
 
 export const configSchema = configShape
