@@ -262,6 +262,9 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
           deployment,
           anchorHeight,
           pollIntervalMs: cfg.BITCOIN_POLL_INTERVAL_MS,
+          redis,
+          prefix,
+          maxWholeTxs: cfg.HVM_INDEX_MAX_WHOLE_TXS,
         }),
       );
     }

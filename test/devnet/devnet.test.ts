@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, Network } from "ethers";
@@ -34,8 +34,14 @@ function groupMembers(pgid: number): string {
 }
 
 /** Runs the CLI to completion (asynchronously, so that several can run at once). */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = spawn(process.execPath, [BIN, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+  });
   let stdout = "";
   let stderr = "";
   p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -74,6 +80,33 @@ describe("npx hemi-fabric devnet", function () {
     expect(r.stderr).to.include("--evm-port must be a port 0..65535");
     expect(r2.code).to.equal(2);
     expect(r2.stderr).to.include("--btc-block-interval");
+  });
+
+  it("stops what it started and exits 1 with the reason when a port is taken", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", () => r()));
+    const evmPort = (busy.address() as AddressInfo).port;
+    const btcPort = await freePort();
+    try {
+      const r = await runCli(
+        [
+          "devnet",
+          "--evm-port",
+          String(evmPort),
+          "--btc-port",
+          String(btcPort),
+          "--datadir",
+          path.join(workDir, "busy"),
+        ],
+        { DEPLOYMENTS_DIR: path.join(workDir, "busy-deployments") },
+      );
+      expect(r.code, r.stdout + r.stderr).to.equal(1);
+      expect(r.stderr).to.include(`EVM RPC port (--evm-port) ${evmPort} on 127.0.0.1 is already in use`);
+      expect(r.stdout).to.include("[1/7] Bitcoin regtest node"); // started first, then stopped again
+      expect(await portOpen(btcPort)).to.equal(false);
+    } finally {
+      busy.close();
+    }
   });
 
   it("starts on the given ports, answers on both RPCs, follows Bitcoin, and stops everything on SIGINT", async () => {

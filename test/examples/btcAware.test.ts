@@ -19,4 +19,10 @@ describe("examples/btc-aware: a separate Hardhat project using hemi-fabric/hardh
     expect(run.output).to.not.match(/\bfailing\b|\bpending\b/);
     console.log(`      example project: npx hardhat test in ${secs} s`);
   });
+
+  it("type-checks against hemi-fabric/hardhat's types (tsc, the consumer's own tsconfig)", async () => {
+    // Runs after the tests above compiled the example (its typechain types exist).
+    const run = await runIn(EXAMPLE, ["tsc", "--noEmit", "-p", "."], 120_000);
+    expect(run.code, run.output).to.equal(0);
+  });
 });

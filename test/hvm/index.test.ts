@@ -4,7 +4,8 @@ import { Block, Transaction } from "bitcoinjs-lib";
 import { displayToInternal } from "../../relayer/src/bitcoin/byteOrder";
 import { buildTxProof } from "../../relayer/src/bitcoin/txProof";
 import { buildSignedTx, keyOutput, randomKey } from "../../relayer/src/bitcoin/txBuilder";
-import { indexBlock, indexTxWithProof, readBlockForIndex, syncIndex } from "../../relayer/src/hvm";
+import { deployHvm, indexBlock, indexTxWithProof, readBlockForIndex, syncIndex } from "../../relayer/src/hvm";
+import { BitcoinTxIndex__factory } from "../../typechain-types";
 import { fundedKey, startMiniChain, syncHeaders, type MiniChain } from "./fixture";
 import { be } from "./reference";
 
@@ -13,6 +14,23 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
   const call = (key: "0x42" | "0x43" | "0x44" | "0x40" | "0x48", data: string) =>
     ethers.provider.call({ to: m.hvm.precompiles[key], data });
   const hex = (s: string) => "0x" + Buffer.from(s, "ascii").toString("hex");
+
+  /** Mines a block of the coinbase and two spends of fresh keys (then 2 blocks), headers into the light client. */
+  async function blockOfTwoSpends(a: "p2wpkh" | "p2pkh", b: "p2wpkh" | "p2pkh") {
+    const txs: Transaction[] = [];
+    for (const type of [a, b]) {
+      const u = await fundedKey(m.t, type, 1);
+      const to = keyOutput(randomKey(), type).address;
+      txs.push(buildSignedTx({ inputs: [u], outputs: [{ address: to, value: u.value - 9_000n }] }));
+    }
+    const { hash } = await m.t.rpc.generateBlock(
+      m.t.minerAddress,
+      txs.map((t) => t.toHex()),
+    );
+    await m.t.rpc.generateToAddress(2, m.t.minerAddress);
+    await syncHeaders(m.t.rpc, m.lc);
+    return { hash, txs };
+  }
 
   before(async () => {
     m = await startMiniChain(2);
@@ -126,19 +144,7 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
     });
 
     it("a duplicated transaction list (CVE-2012-2459) and a 64-byte transaction are refused", async () => {
-      const u1 = await fundedKey(m.t, "p2pkh", 1);
-      const u2 = await fundedKey(m.t, "p2pkh", 1);
-      const t1 = buildSignedTx({
-        inputs: [u1],
-        outputs: [{ address: keyOutput(randomKey(), "p2pkh").address, value: u1.value - 9_000n }],
-      });
-      const t2 = buildSignedTx({
-        inputs: [u2],
-        outputs: [{ address: keyOutput(randomKey(), "p2pkh").address, value: u2.value - 9_000n }],
-      });
-      const { hash } = await m.t.rpc.generateBlock(m.t.minerAddress, [t1.toHex(), t2.toHex()]);
-      await m.t.rpc.generateToAddress(2, m.t.minerAddress);
-      await syncHeaders(m.t.rpc, m.lc);
+      const { hash } = await blockOfTwoSpends("p2pkh", "p2pkh");
       const b = await readBlockForIndex(m.t.rpc, hash);
       expect(b.txs).to.have.length(3);
       await expect(m.index.indexBlock(b.header, b.height, [...b.txs, b.txs[2]])).to.be.revertedWithCustomError(
@@ -160,19 +166,8 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
     });
 
     it("a block above the whole-block size enters tx by tx with SPV proofs, idempotently, not marked complete", async () => {
-      const u1 = await fundedKey(m.t, "p2wpkh", 1);
-      const u2 = await fundedKey(m.t, "p2pkh", 1);
-      const t1 = buildSignedTx({
-        inputs: [u1],
-        outputs: [{ address: keyOutput(randomKey(), "p2wpkh").address, value: u1.value - 9_000n }],
-      });
-      const t2 = buildSignedTx({
-        inputs: [u2],
-        outputs: [{ address: keyOutput(randomKey(), "p2wpkh").address, value: u2.value - 9_000n }],
-      });
-      const { hash } = await m.t.rpc.generateBlock(m.t.minerAddress, [t1.toHex(), t2.toHex()]);
-      await m.t.rpc.generateToAddress(2, m.t.minerAddress);
-      await syncHeaders(m.t.rpc, m.lc);
+      const { hash, txs } = await blockOfTwoSpends("p2wpkh", "p2pkh");
+      const [t1, t2] = txs;
       await syncIndex(m.index, m.t.rpc, { fromHeight: (await m.t.rpc.getBlockHeader(hash)).height + 1 });
       const first = await indexBlock(m.index, m.t.rpc, hash, 2);
       expect(first.mode).to.equal("per-tx");
@@ -274,5 +269,27 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
       expect(BigInt(await call("0x40", hex(owner)))).to.equal(0n);
       expect(BigInt(await call("0x40", hex(sink)))).to.equal(300_000_000n - 7_000n);
     });
+  });
+  it("the lag is per deployment: with lag 0 the tip is visible (0x44 = tip, a tip transaction has 1 confirmation)", async () => {
+    const [signer] = await ethers.getSigners();
+    const zero = await deployHvm(signer, {
+      lightClient: await m.lc.getAddress(),
+      network: "regtest",
+      install: "never",
+      lag: 0,
+    });
+    await syncIndex(BitcoinTxIndex__factory.connect(zero.index, signer), m.t.rpc);
+    const tip = await m.t.rpc.getBestBlockHash();
+    const height = (await m.t.rpc.getBlockHeader(tip)).height;
+    const coinbase = ((await m.t.rpc.getBlock(tip, 1)) as { tx: string[] }).tx[0];
+    const zeroCall = (key: "0x43" | "0x44", data: string) => ethers.provider.call({ to: zero.precompiles[key], data });
+    expect((await zeroCall("0x44", "0x")).slice(0, 74)).to.equal("0x" + be(height, 4) + tip);
+    expect(await zeroCall("0x43", "0x" + coinbase)).to.equal("0x" + be(1, 4));
+    expect((await call("0x44", "0x")).slice(0, 10)).to.equal("0x" + be(height - 2, 4));
+    const lagged = await call("0x43", "0x" + coinbase).then(
+      () => "answered",
+      () => "call failed",
+    );
+    expect(lagged).to.equal("call failed"); // with lag 2 the tip transaction is not found
   });
 });

@@ -4,7 +4,7 @@ import { ethers } from "hardhat";
 import { Transaction, address, networks } from "bitcoinjs-lib";
 import { reverseHex } from "../../relayer/src/bitcoin/byteOrder";
 import type { RawTransactionInfo } from "../../relayer/src/bitcoin/rpcTypes";
-import { HVM_LAYOUTS, type HvmLayout } from "../../relayer/src/hvm";
+import { HVM_LAYOUTS, hvmDeploymentFields, parseHvmRecord, type HvmLayout } from "../../relayer/src/hvm";
 import { hvmChain, type HvmChain } from "./fixture";
 import {
   be,
@@ -57,6 +57,16 @@ describe("hVM precompiles: conformance on real regtest data", function () {
     expect(c.legacy.precompiles).to.deep.equal(c.legacy.emulators);
     expect(best).to.equal(await c.t.rpc.getBlockCount());
     expect(top).to.equal(best - 2);
+  });
+
+  it("the deployment record (layout, lag, addresses) round-trips through the deployment file schema", () => {
+    for (const d of [c.current, c.legacy]) {
+      const fields = hvmDeploymentFields(d);
+      const json = JSON.parse(JSON.stringify(fields.hvm));
+      expect(parseHvmRecord(json)).to.deep.equal(d);
+      expect(fields.contracts).to.deep.equal({ BitcoinTxIndex: d.index, BitcoinKit: d.bitcoinKit });
+    }
+    expect(() => parseHvmRecord({ ...c.current, layout: "2023" })).to.throw();
   });
 
   describe("0x42 btcTxByTxid", () => {

@@ -15,6 +15,8 @@ import { BitcoinTxIndex__factory, type BitcoinTxIndex } from "../../typechain-ty
 import { spawnCli, waitFor, type CliProcess } from "./helpers/relayerProcess";
 
 const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+/** Blocks above this many transactions enter the index transaction by transaction (60 by default; 4 here). */
+const MAX_WHOLE = 4;
 
 describe("relayer hvm-index role (end to end: Redis, Hardhat node, embedded Bitcoin node, relayer processes)", function () {
   this.timeout(300_000);
@@ -48,6 +50,10 @@ describe("relayer hvm-index role (end to end: Redis, Hardhat node, embedded Bitc
     expect(code, cli.output()).to.equal(0);
     file = path.join(workDir, "31337.json");
     deployment = readDeployment(file);
+    // `deploy` deployed and installed the hVM, and recorded it.
+    expect(deployment.hvm).to.include({ layout: "current", lag: 2, installedWith: "hardhat_setCode" });
+    expect(deployment.contracts.BitcoinKit).to.equal(deployment.hvm?.bitcoinKit);
+    expect(await provider.getCode("0x0000000000000000000000000000000000000042")).to.not.equal("0x");
     index = BitcoinTxIndex__factory.connect(deployment.contracts.BitcoinTxIndex, provider);
   });
 
@@ -74,18 +80,34 @@ describe("relayer hvm-index role (end to end: Redis, Hardhat node, embedded Bitc
       JOB_LOCK_MS: "4000",
       JOB_STALLED_INTERVAL_MS: "1000",
       LOCK_TTL_MS: "3000",
+      HVM_INDEX_MAX_WHOLE_TXS: String(MAX_WHOLE),
     });
     children.push(cli);
     return cli;
   }
 
-  /** Every block of the node's best chain from the anchor to the tip is indexed whole. */
+  /** Every block of the node's best chain from the anchor to the tip is indexed: whole, or each transaction. */
   async function indexedToTip(): Promise<boolean> {
     const tip = await btc.getBlockCount();
     for (let h = tip; h >= deployment.anchor.height; h--) {
-      if (!(await index.blockRecord(displayToInternal(await btc.getBlockHash(h)))).complete) return false;
+      const hash = await btc.getBlockHash(h);
+      if ((await index.blockRecord(displayToInternal(hash))).complete) continue;
+      for (const txid of (await btc.getBlock(hash, 1)).tx) {
+        if (!(await index.hasOccurrence(displayToInternal(txid), displayToInternal(hash)))) return false;
+      }
     }
     return true;
+  }
+
+  /** TxIndexed events of block `hash` (display order), per txid. */
+  async function txIndexedCounts(hash: string): Promise<Map<string, number>> {
+    const logs = await index.queryFilter(index.filters.TxIndexed(undefined, displayToInternal(hash)), 0, "latest");
+    const counts = new Map<string, number>();
+    for (const l of logs) {
+      const t = internalToDisplay(l.args.txid);
+      counts.set(t, (counts.get(t) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** BlockIndexed events per block hash (display order). */
@@ -139,6 +161,15 @@ describe("relayer hvm-index role (end to end: Redis, Hardhat node, embedded Bitc
     // The orphaned block stays recorded but is not canonical: its transactions moved to the new branch's block.
     expect((await btc.getRawTransaction(orphanTx, true)).blockhash).to.not.equal(orphaned);
 
+    // One block too large to index whole (6 transactions > MAX_WHOLE): it enters transaction by transaction.
+    for (let i = 0; i < 5; i++) await btc.sendToAddress(keyOutput(randomKey(), "p2wpkh").address, 0.01);
+    const [big] = await btc.generateToAddress(1, miner);
+    await btc.generateToAddress(1, miner);
+    await waitFor("the index to pass the big block", indexedToTip, 60_000);
+    expect((await indexedCounts()).has(big)).to.equal(false); // not whole...
+    const bigTxs = await txIndexedCounts(big); // ...but every transaction of it
+    expect([...bigTxs.keys()].sort()).to.deep.equal([...(await btc.getBlock(big, 1)).tx].sort());
+
     // SIGKILL while it indexes a run of blocks, then a restart on the same Redis.
     const before = await btc.getBlockCount();
     await mineWithPayments(10);
@@ -152,11 +183,13 @@ describe("relayer hvm-index role (end to end: Redis, Hardhat node, embedded Bitc
     const twice = [...counts.entries()].filter(([, c]) => c !== 1);
     expect(twice, "blocks indexed more than once").to.deep.equal([]);
     const finalTip = await btc.getBlockCount();
-    // Every canonical block once, plus the 3 orphaned ones indexed before the reorg.
-    expect(counts.size).to.equal(finalTip - deployment.anchor.height + 1 + 3);
-    // No paid-for duplicate either: the relayer's transactions to the index are exactly the blocks indexed.
+    // Every canonical block once (the big one by its transactions), plus the 3 orphaned ones indexed before the reorg.
+    expect(counts.size).to.equal(finalTip - deployment.anchor.height + 3);
+    expect([...(await txIndexedCounts(big)).values()]).to.deep.equal([1, 1, 1, 1, 1, 1]);
+    // No paid-for duplicate either: the relayer's transactions to the index are exactly the blocks indexed whole
+    // plus the big block's six transactions.
     const toIndex = await relayerTxsTo(deployment.contracts.BitcoinTxIndex);
-    expect(toIndex).to.equal([...counts.values()].reduce((a, b) => a + b, 0));
+    expect(toIndex).to.equal([...counts.values()].reduce((a, b) => a + b, 0) + 6);
     r.proc.kill("SIGTERM");
     expect((await r.exited).code).to.equal(0);
     console.log(`      ${counts.size} blocks indexed (reorg + SIGKILL) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -157,6 +157,11 @@ const configShape = z.object({
   ANCHORS_CHECK_INTERVAL_MS: intField(100).default(30_000),
   /** anchors role: the continuous check covers the newest N keystones (verify-anchors checks them all). */
   ANCHORS_CHECK_KEYSTONES: intField(1, 1_000_000).default(500),
+  /**
+   * hvm-index role: largest Bitcoin block (transactions) indexed whole in one EVM transaction; larger blocks enter
+   * transaction by transaction with SPV proofs (60 fit EIP-7825's 16.7M gas cap: MAX_WHOLE_BLOCK_TXS in hvm/indexer).
+   */
+  HVM_INDEX_MAX_WHOLE_TXS: intField(1, 10_000).default(60),
 });
 
 export const configSchema = configShape

@@ -85,7 +85,7 @@ export class HvmIndexRole {
       quietAfterStop: true,
     });
     this.gauges = indexGauges(o.metrics);
-    this.indexed = indexedBlocksOf(o.index);
+    this.indexed = indexedBlocksOf(o.index, o.redis, o.prefix);
   }
 
   start(): void {
