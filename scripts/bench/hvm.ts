@@ -136,7 +136,7 @@ async function main(): Promise<void> {
         kit.interface.encodeFunctionData("getBitcoinAddressBalance", [addr]),
       ],
       [
-        "getUTXOsForBitcoinAddress",
+        `getUTXOsForBitcoinAddress (${total + 1} outputs seen)`,
         kit.interface.encodeFunctionData("getUTXOsForBitcoinAddress(string,uint256,uint256)", [addr, 0, 10]),
       ],
       ["getScriptForAddress", kit.interface.encodeFunctionData("getScriptForAddress", [addr])],
