@@ -61,7 +61,15 @@ describe("BitcoinLightClient reorganisations (regtest headers mined in the test)
     await expectCanonical([...f, ...f2], 5);
     // And back to S once more, through the stored S blocks, in two calls (the first one lighter).
     const s3 = tree.extend(s2[3], 2); // heights 12..13
+    // The stored s[0] still names a[5] as its base, displaced: not usable as a parent until resubmitted.
+    expect(await client.isKnown(s[0], 7)).to.equal(false);
     await (await client.submitHeaders(tree.calldata(sBranch))).wait();
+    expect(await client.isKnown(s[0], 7)).to.equal(true);
+    expect(await client.isKnown(s2[3], 11)).to.equal(true);
+    // Resubmitting what is already stored, unchanged, adds nothing and is refused.
+    await expect(client.submitHeaders(tree.calldata(sBranch)))
+      .to.be.revertedWithCustomError(client, "HeaderAlreadyKnown")
+      .withArgs(a[4], 5);
     await expect(client.submitHeaders(tree.calldata(s3)))
       .to.emit(client, "Reorg")
       .withArgs(f2[1], s3[1], 4);
