@@ -9,7 +9,7 @@ contract BitcoinDifficultyHarness {
     /// @notice See BitcoinDifficulty.expectedBits.
     function expectedBits(
         uint8 network,
-        BitcoinDifficulty.Parent memory parent,
+        BitcoinDifficulty.Parent calldata parent,
         uint32 childHeight,
         uint32 childTime,
         uint256 powLimit

@@ -4,20 +4,12 @@
  * MAX_FORK_SEARCH blocks below the tip) applied under a 16.7M gas cap per transaction (`continueReorg` steps).
  * Used by scripts/bench/gas.ts.
  */
-import { ethers } from "hardhat";
 import type { BitcoinLightClient } from "../../typechain-types";
-import { REGTEST_GENESIS, headerHash, hex0x, mineRegtestHeaders } from "../../test/helpers/bitcoinData";
+import { REGTEST_GENESIS, headerHash, mineRegtestHeaders } from "../../test/helpers/bitcoinData";
+import { deployRegtestClient } from "../../test/helpers/headerTree";
 
 /** The per-transaction gas cap the benchmark respects (EIP-7825's 2^24). */
 export const TX_GAS_CAP = 16_777_216;
-
-async function regtestClient(): Promise<BitcoinLightClient> {
-  const genesis = Buffer.from(REGTEST_GENESIS.header, "hex");
-  const f = await ethers.getContractFactory("BitcoinLightClient");
-  const c = (await f.deploy(hex0x(genesis), 0, genesis.readUInt32LE(68), 2)) as unknown as BitcoinLightClient;
-  await c.waitForDeployment();
-  return c;
-}
 
 /** Sends submitHeaders with an explicit gas limit (no estimate) and returns the gas used. */
 async function submit(c: BitcoinLightClient, headers: string[]): Promise<number> {
@@ -36,7 +28,7 @@ export async function reorgGasPerHeader(): Promise<
 > {
   const rows = [];
   for (const n of [10, 30]) {
-    const c = await regtestClient();
+    const c = await deployRegtestClient();
     const main = mineRegtestHeaders(REGTEST_GENESIS.header, 100, 1);
     await extend(c, main, 100);
     // Branch from height 100 - (n - 1): replaces n - 1 canonical blocks and adds one.
@@ -64,7 +56,7 @@ export interface DeepReorgResult {
  * applied by `continueReorg` steps under the cap.
  */
 export async function deepReorgGas(): Promise<DeepReorgResult> {
-  const c = await regtestClient();
+  const c = await deployRegtestClient();
   const depth = Number(await c.MAX_FORK_SEARCH());
   const main = mineRegtestHeaders(REGTEST_GENESIS.header, depth, 1);
   await extend(c, main, 500);

@@ -2,34 +2,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { BitcoinLightClient } from "../../typechain-types";
 import { REGTEST_GENESIS, hash256, hex0x, internal, mineRegtestHeader } from "../helpers/bitcoinData";
+import { HeaderTree, deployRegtestClient } from "../helpers/headerTree";
 import { randomBytes } from "node:crypto";
-
-const REGTEST = 2;
-
-/** A chain of regtest headers mined here with real proof of work. */
-class HeaderTree {
-  readonly headers = new Map<string, { raw: Buffer; height: number; prev: string; time: number }>();
-  constructor(readonly genesis: Buffer) {
-    this.headers.set(hex0x(hash256(genesis)), { raw: genesis, height: 0, prev: "", time: genesis.readUInt32LE(68) });
-  }
-  /** Mines `n` headers on top of `parent` (internal-order 0x hash); returns their hashes. */
-  extend(parent: string, n: number): string[] {
-    const out: string[] = [];
-    let prev = parent;
-    for (let i = 0; i < n; i++) {
-      const p = this.headers.get(prev)!;
-      const raw = mineRegtestHeader(Buffer.from(prev.slice(2), "hex"), randomBytes(32), p.time + 1);
-      const h = hex0x(hash256(raw));
-      this.headers.set(h, { raw, height: p.height + 1, prev, time: p.time + 1 });
-      out.push(h);
-      prev = h;
-    }
-    return out;
-  }
-  calldata(hashes: string[]): string {
-    return hex0x(Buffer.concat(hashes.map((h) => this.headers.get(h)!.raw)));
-  }
-}
 
 describe("BitcoinLightClient on a regtest chain mined in the test", function () {
   let tree: HeaderTree;
@@ -40,13 +14,7 @@ describe("BitcoinLightClient on a regtest chain mined in the test", function () 
     const genesis = Buffer.from(REGTEST_GENESIS.header, "hex");
     expect(hex0x(hash256(genesis))).to.equal(genesisHash);
     tree = new HeaderTree(genesis);
-    const factory = await ethers.getContractFactory("BitcoinLightClient");
-    client = (await factory.deploy(
-      hex0x(genesis),
-      0,
-      genesis.readUInt32LE(68),
-      REGTEST,
-    )) as unknown as BitcoinLightClient;
+    client = await deployRegtestClient();
   });
 
   it("a fork that overtakes by work reorganises, and confirmations follow it", async function () {

@@ -1,61 +1,19 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { randomBytes } from "node:crypto";
-import * as bitcoin from "bitcoinjs-lib";
 import type { BitcoinLightClient } from "../../typechain-types";
-import { REGTEST_GENESIS, hash256, hex0x, internal, mineRegtestHeader } from "../helpers/bitcoinData";
-
-const REGTEST = 2;
-
-/** Regtest headers mined here with real proof of work, kept by internal-order hash. */
-class Tree {
-  readonly raw = new Map<string, { raw: Buffer; height: number; time: number }>();
-  constructor(genesis: Buffer) {
-    this.raw.set(hex0x(hash256(genesis)), { raw: genesis, height: 0, time: genesis.readUInt32LE(68) });
-  }
-  /** Mines `n` headers on `parent`; returns their hashes. */
-  extend(parent: string, n: number, rootAt: (i: number) => Buffer = () => randomBytes(32)): string[] {
-    const out: string[] = [];
-    let prev = parent;
-    for (let i = 0; i < n; i++) {
-      const p = this.raw.get(prev)!;
-      const raw = mineRegtestHeader(Buffer.from(prev.slice(2), "hex"), rootAt(i), p.time + 1);
-      const h = hex0x(hash256(raw));
-      this.raw.set(h, { raw, height: p.height + 1, time: p.time + 1 });
-      out.push(h);
-      prev = h;
-    }
-    return out;
-  }
-  calldata(hashes: string[]): string {
-    return hex0x(Buffer.concat(hashes.map((h) => this.raw.get(h)!.raw)));
-  }
-}
-
-/** A small real transaction (one input, one OP_RETURN output), non-witness serialization. */
-function rawTx(): Buffer {
-  const tx = new bitcoin.Transaction();
-  tx.version = 2;
-  tx.addInput(randomBytes(32), 0);
-  tx.addOutput(Buffer.concat([Buffer.from([0x6a, 0x14]), randomBytes(20)]), 1000n);
-  return Buffer.from(tx.toBuffer());
-}
+import { REGTEST_GENESIS, hash256, hex0x, internal, smallRawTx } from "../helpers/bitcoinData";
+import { HeaderTree, deployRegtestClient } from "../helpers/headerTree";
 
 describe("BitcoinLightClient reorganisations (regtest headers mined in the test)", function () {
   const genesisHash = internal(REGTEST_GENESIS.hash);
-  let tree: Tree;
+  let tree: HeaderTree;
   let client: BitcoinLightClient;
 
   beforeEach(async function () {
     const genesis = Buffer.from(REGTEST_GENESIS.header, "hex");
-    tree = new Tree(genesis);
-    const factory = await ethers.getContractFactory("BitcoinLightClient");
-    client = (await factory.deploy(
-      hex0x(genesis),
-      0,
-      genesis.readUInt32LE(68),
-      REGTEST,
-    )) as unknown as BitcoinLightClient;
+    tree = new HeaderTree(genesis);
+    client = await deployRegtestClient();
   });
 
   async function expectCanonical(hashes: string[], firstHeight: number): Promise<void> {
@@ -103,7 +61,15 @@ describe("BitcoinLightClient reorganisations (regtest headers mined in the test)
     await expectCanonical([...f, ...f2], 5);
     // And back to S once more, through the stored S blocks, in two calls (the first one lighter).
     const s3 = tree.extend(s2[3], 2); // heights 12..13
+    // The stored s[0] still names a[5] as its base, displaced: not usable as a parent until resubmitted.
+    expect(await client.isKnown(s[0], 7)).to.equal(false);
     await (await client.submitHeaders(tree.calldata(sBranch))).wait();
+    expect(await client.isKnown(s[0], 7)).to.equal(true);
+    expect(await client.isKnown(s2[3], 11)).to.equal(true);
+    // Resubmitting what is already stored, unchanged, adds nothing and is refused.
+    await expect(client.submitHeaders(tree.calldata(sBranch)))
+      .to.be.revertedWithCustomError(client, "HeaderAlreadyKnown")
+      .withArgs(a[4], 5);
     await expect(client.submitHeaders(tree.calldata(s3)))
       .to.emit(client, "Reorg")
       .withArgs(f2[1], s3[1], 4);
@@ -114,11 +80,11 @@ describe("BitcoinLightClient reorganisations (regtest headers mined in the test)
     this.timeout(120_000);
     // Transactions in single-transaction blocks (merkle root = txid, empty proof): one deep in the common chain,
     // one on the old branch, one on the new branch.
-    const [txCommon, txOld, txNew] = [rawTx(), rawTx(), rawTx()];
+    const [txCommon, txOld, txNew] = [smallRawTx(), smallRawTx(), smallRawTx()];
     const proof = (raw: Buffer, hash: string, height: number) => ({
       rawTx: hex0x(raw),
       blockHeight: height,
-      blockHeader: hex0x(tree.raw.get(hash)!.raw),
+      blockHeader: hex0x(tree.headers.get(hash)!.raw),
       txIndex: 0,
       merkleProof: "0x",
     });

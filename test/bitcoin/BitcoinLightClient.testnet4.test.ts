@@ -83,6 +83,27 @@ describe("BitcoinLightClient under Testnet4 rules (real testnet4 headers)", func
     await expect(wrong.submitHeaders("0x" + at(145152).header)).to.be.revertedWithCustomError(wrong, "UnexpectedBits");
   });
 
+  it("refuses a first block of an epoch more than 600 s older than its parent (time-warp rule), before its proof of work", async function () {
+    const client = await deploy(145151, headerTime(at(143136).header));
+    const parentTime = headerTime(at(145151).header);
+    // The real 145152 with an earlier timestamp: its nBits is still the one required (the retarget does not read
+    // the child's time), so the time-warp rule is what refuses it; 600 s earlier is allowed, and then only the
+    // changed hash fails the proof of work.
+    const withTime = (t: number) => {
+      const raw = Buffer.from(at(145152).header, "hex");
+      raw.writeUInt32LE(t, 68);
+      return "0x" + raw.toString("hex");
+    };
+    await expect(client.submitHeaders(withTime(parentTime - 601)))
+      .to.be.revertedWithCustomError(client, "TimeWarp")
+      .withArgs(145152, parentTime - 601, parentTime);
+    await expect(client.submitHeaders(withTime(parentTime - 600))).to.be.revertedWithCustomError(
+      client,
+      "InsufficientProofOfWork",
+    );
+    expect(await client.bestBlock()).to.deep.equal([internal(at(145151).hash), 145151n]);
+  });
+
   it("syncs the real first epoch of difficulty 0x1c3fffc0 from its first block (2016)", async function () {
     const client = await deploy(2016, headerTime(at(2016).header));
     await (await client.submitHeaders(concatHeaders(range(2017, 2020).map((h) => h.header)))).wait();
@@ -98,28 +119,22 @@ describe("BitcoinLightClient under Testnet4 rules (real testnet4 headers)", func
     });
 
     it("reproduces the real retargets at 2016 and 145152", async function () {
-      const g = at(0).header;
-      const p2015 = at(2015).header;
-      expect(
-        await rules.expectedBits(
+      // The nBits Testnet4 rules give the block after `last`, in the epoch that `first` starts.
+      const retarget = (first: number, last: number) =>
+        rules.expectedBits(
           TESTNET4,
-          parentOf(headerBits(p2015), headerTime(p2015), headerBits(g), headerTime(g)),
-          2016,
-          headerTime(at(2016).header),
+          parentOf(
+            headerBits(at(last).header),
+            headerTime(at(last).header),
+            headerBits(at(first).header),
+            headerTime(at(first).header),
+          ),
+          last + 1,
+          headerTime(at(last + 1).header),
           POW_LIMIT,
-        ),
-      ).to.equal(BigInt(headerBits(at(2016).header)));
-      const first = at(143136).header;
-      const last = at(145151).header;
-      expect(
-        await rules.expectedBits(
-          TESTNET4,
-          parentOf(headerBits(last), headerTime(last), headerBits(first), headerTime(first)),
-          145152,
-          headerTime(at(145152).header),
-          POW_LIMIT,
-        ),
-      ).to.equal(0x190274dfn);
+        );
+      expect(await retarget(0, 2015)).to.equal(BigInt(headerBits(at(2016).header)));
+      expect(await retarget(143136, 145151)).to.equal(0x190274dfn);
     });
 
     it("BIP94: an epoch that ends on a minimum-difficulty block retargets from its first block, not from the limit", async function () {

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import * as bitcoin from "bitcoinjs-lib";
 import { reverseHex } from "../../relayer/src/bitcoin/byteOrder";
 import { hash256 } from "../../relayer/src/bitcoin/node/consensus";
 import { merkleBranch, merkleRootFromBranch } from "../../relayer/src/bitcoin/txProof";
@@ -99,4 +101,13 @@ export function mineRegtestHeaders(parentHex: string, n: number, salt = 0): stri
     prev = hash256(h);
   }
   return out;
+}
+
+/** A small real transaction (one input, one 20-byte OP_RETURN output), non-witness serialization, random each call. */
+export function smallRawTx(): Buffer {
+  const tx = new bitcoin.Transaction();
+  tx.version = 2;
+  tx.addInput(randomBytes(32), 0);
+  tx.addOutput(Buffer.concat([Buffer.from([0x6a, 0x14]), randomBytes(20)]), 1000n);
+  return Buffer.from(tx.toBuffer());
 }

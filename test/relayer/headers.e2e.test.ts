@@ -262,6 +262,52 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
     expect((await r.exited).code).to.equal(0);
   });
 
+  it("two relayers on one Redis while Bitcoin keeps growing: the header lock lets no batch be sent twice or wasted", async () => {
+    const { file, lc } = await deploy();
+    const prefix = `hf-test-${randomBytes(4).toString("hex")}`;
+    // Small batches and fast polls: both relayers plan often, and with the node's tip moving their plans differ
+    // (different job ids for overlapping heights), so without the lock both would send the same headers.
+    const fast = { HEADERS_BATCH_SIZE: "3", BITCOIN_POLL_INTERVAL_MS: "50" };
+    const a = relayer(file, prefix, DEV_KEYS[0], fast);
+    const b = relayer(file, prefix, DEV_KEYS[1], fast);
+    await Promise.all([a, b].map((r) => r.waitForLog((l) => l.msg === "relayer started", 60_000)));
+    const from = (await lcBest(lc)).height;
+    // EVM blocks every 400 ms (not one per transaction): a sent batch stays pending for a while, as on a real chain,
+    // while the other relayer plans from the same light-client state with a different count.
+    await provider.send("evm_setAutomine", [false]);
+    await provider.send("evm_setIntervalMining", [400]);
+    try {
+      for (let i = 0; i < 40; i++) {
+        await btc.generateToAddress(1, minerAddress);
+        await new Promise((res) => setTimeout(res, 150));
+      }
+      await waitFor("both relayers synced", () => matchesNode(lc, from + 1), 120_000);
+    } finally {
+      await provider.send("evm_setIntervalMining", [0]);
+      await provider.send("evm_setAutomine", [true]);
+    }
+    const added = await lc.queryFilter(lc.filters.HeadersAdded(), 0, "latest");
+    const heights = added.flatMap((e) => {
+      const args = (e as unknown as { args: { firstHeight: bigint; count: bigint } }).args;
+      return Array.from({ length: Number(args.count) }, (_, i) => Number(args.firstHeight) + i);
+    });
+    expect(new Set(heights).size).to.equal(heights.length);
+    // Every headers transaction either relayer sent added headers (none reverted or raced), and no job attempt
+    // failed on a header another relayer had just submitted.
+    const sent = [a, b].flatMap((r) => r.logs.filter((l) => l.msg === "transaction sent"));
+    const addedTxs = new Set(added.map((e) => e.transactionHash));
+    expect(sent.length).to.equal(addedTxs.size);
+    for (const l of sent) expect(addedTxs.has(String(l.hash))).to.equal(true);
+    const failed = [a, b].flatMap((r) => r.logs.filter((l) => String(l.msg).startsWith("job attempt failed")));
+    expect(failed, JSON.stringify(failed.slice(0, 2))).to.deep.equal([]);
+    console.log(
+      `      (${sent.length} transactions, ${heights.length} headers, sent by ${new Set(sent.map((l) => l.pid)).size} of the 2 relayers)`,
+    );
+    for (const r of [a, b]) r.proc.kill("SIGTERM");
+    expect((await a.exited).code).to.equal(0);
+    expect((await b.exited).code).to.equal(0);
+  });
+
   it("killed with SIGKILL mid-sync and restarted, with a second relayer on the same Redis, ends in the node's state with every header submitted once", async () => {
     const { file, lc } = await deploy();
     const from = (await lcBest(lc)).height;

@@ -7,7 +7,7 @@ export const LIGHT_CLIENT_ABI = [
   "function bestBlock() view returns (bytes32 hash, uint32 height)",
   "function blockHashAt(uint32 height) view returns (bytes32)",
   "function isCanonical(bytes32 blockHash, uint32 height) view returns (bool)",
-  "function forkBlock(bytes32 blockHash) view returns (tuple(bytes32 prevHash, uint128 work, uint32 height, uint32 time, uint32 bits, uint32 epochBits, uint32 epochStartTime))",
+  "function forkBlock(bytes32 blockHash) view returns (tuple(bytes32 prevHash, uint128 work, uint32 height, uint32 time, uint32 bits, uint32 epochBits, uint32 epochStartTime, uint32 baseHeight, bytes24 baseTag))",
   "function anchorHeight() view returns (uint32)",
   "function submitHeaders(bytes headers)",
   "event HeadersAdded(bytes32 firstHash, uint32 firstHeight, uint32 count)",
