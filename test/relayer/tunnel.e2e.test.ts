@@ -12,7 +12,11 @@ import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { keyOutput, randomKey, type KeyPair, type SpendType } from "../../relayer/src/bitcoin/txBuilder";
 import { readDeployment, type Deployment } from "../../relayer/src/evm/deployment";
 import { HEMI_BTC_ABI, TUNNEL_ABI, WithdrawalStatus } from "../../relayer/src/evm/tunnel";
-import { addBondFromBalance, createOperatorVault } from "../../relayer/src/evm/tunnelVault";
+import {
+  addCollateralFromBalance,
+  createOperatorVault,
+  mintTestCollateral,
+} from "../../relayer/src/evm/tunnelVault";
 import { custodyScriptOf, parseCustodyKey } from "../../relayer/src/roles/withdrawals/custodyKey";
 import { buildPayout } from "../../relayer/src/roles/withdrawals/payoutBuilder";
 import { PayoutStore } from "../../relayer/src/roles/withdrawals/payoutStore";
@@ -397,8 +401,11 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     if (first === undefined) throw new Error("needs the deposit scenario's deployment");
     const { tunnel, deployment } = first;
     const operator = new Wallet(DEV_KEYS[0], provider);
-    const bond = await addBondFromBalance(operator, deployment.contracts.BitcoinTunnel, 1, 4_000_000n);
-    expect(bond).to.equal(4_000_000n);
+    // The operator posts collateral (the local TestCollateral) so that its vault serves withdrawals.
+    const units = 300n * 10n ** 18n;
+    await mintTestCollateral(operator, deployment.contracts.BitcoinTunnel, units);
+    const collateral = await addCollateralFromBalance(operator, deployment.contracts.BitcoinTunnel, 1, units);
+    expect(collateral).to.equal(units);
     const types: SpendType[] = ["p2wpkh", "p2tr", "p2pkh"];
     const requests: { id: bigint; script: string; paid: bigint }[] = [];
     const t0 = Date.now();
@@ -409,7 +416,7 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
         for (let k = 0; k < 4; k++) {
           const script = keyOutput(randomKey(), types[(ui + k) % 3]).script.toString("hex");
           const sats = 60_000n + BigInt(ui * 4 + k) * 1_000n;
-          const receipt = await (await t.requestWithdrawalFrom(1, "0x" + script, sats)).wait();
+          const receipt = await (await t["requestWithdrawalFrom(uint32,bytes,uint64)"](1, "0x" + script, sats)).wait();
           const ev = receipt.logs
             .map((l: { topics: string[]; data: string }) => tunnel.interface.parseLog(l))
             .find((e: { name: string } | null) => e?.name === "WithdrawalRequested");
@@ -500,7 +507,7 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     const scripts = [0, 1].map(() => keyOutput(randomKey(), "p2wpkh").script.toString("hex"));
     for (const script of scripts) {
       const receipt = await (
-        await (tunnel.connect(user) as Contract).requestWithdrawalFrom(1, "0x" + script, 80_000n)
+        await (tunnel.connect(user) as Contract)["requestWithdrawalFrom(uint32,bytes,uint64)"](1, "0x" + script, 80_000n)
       ).wait();
       const ev = receipt.logs
         .map((l: { topics: string[]; data: string }) => tunnel.interface.parseLog(l))
