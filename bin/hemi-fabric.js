@@ -11,7 +11,10 @@ const root = path.join(__dirname, "..");
 if (!fs.existsSync(path.join(root, "typechain-types", "index.ts"))) {
   console.error("hemi-fabric: compiling the contracts first (npx hardhat compile)...");
   const hardhat = require.resolve("hardhat/internal/cli/cli", { paths: [root] });
-  const r = spawnSync(process.execPath, [hardhat, "compile", "--force", "--quiet"], { cwd: root, stdio: ["ignore", 2, 2] });
+  const r = spawnSync(process.execPath, [hardhat, "compile", "--force", "--quiet"], {
+    cwd: root,
+    stdio: ["ignore", 2, 2],
+  });
   if (r.status !== 0) {
     console.error("hemi-fabric: `npx hardhat compile` failed; fix the error above and run it again");
     process.exit(1);

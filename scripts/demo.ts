@@ -198,7 +198,9 @@ async function demo(logFile: string, workDir: string): Promise<void> {
   const printDeposit = (s: DepositStatus): void => detail(describeDeposit(s));
 
   // 7. Collateral
-  step(`operator posts ${formatUnits(COLLATERAL, 18)} tCOL of collateral to vault ${vaultId} (minted from the local test token)`);
+  step(
+    `operator posts ${formatUnits(COLLATERAL, 18)} tCOL of collateral to vault ${vaultId} (minted from the local test token)`,
+  );
   await mintTestCollateral(operator, deployment.contracts.BitcoinTunnel, COLLATERAL);
   const collateral = await addCollateralFromBalance(operator, deployment.contracts.BitcoinTunnel, vaultId, COLLATERAL);
   const backing = await operatorClient.tunnel.vaultBacking(vaultId);

@@ -25,7 +25,14 @@ import { printTable, writeBenchResult } from "./report";
 const BATCH = 20;
 /** 15,000 tCOL: worth 150 BTC at the default price, backing 100 BTC. */
 const COLLATERAL = 15_000n * 10n ** 18n;
-const MODULES = ["BitcoinTunnel", "TunnelVaults", "TunnelDeposits", "TunnelWithdrawals", "TunnelLiquidation", "HemiBTC"];
+const MODULES = [
+  "BitcoinTunnel",
+  "TunnelVaults",
+  "TunnelDeposits",
+  "TunnelWithdrawals",
+  "TunnelLiquidation",
+  "HemiBTC",
+];
 const TERMS = {
   depositFeeBps: 10,
   depositFlatFee: 100n,

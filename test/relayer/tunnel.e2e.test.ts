@@ -12,11 +12,7 @@ import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { keyOutput, randomKey, type KeyPair, type SpendType } from "../../relayer/src/bitcoin/txBuilder";
 import { readDeployment, type Deployment } from "../../relayer/src/evm/deployment";
 import { HEMI_BTC_ABI, TUNNEL_ABI, WithdrawalStatus } from "../../relayer/src/evm/tunnel";
-import {
-  addCollateralFromBalance,
-  createOperatorVault,
-  mintTestCollateral,
-} from "../../relayer/src/evm/tunnelVault";
+import { addCollateralFromBalance, createOperatorVault, mintTestCollateral } from "../../relayer/src/evm/tunnelVault";
 import { custodyScriptOf, parseCustodyKey } from "../../relayer/src/roles/withdrawals/custodyKey";
 import { buildPayout } from "../../relayer/src/roles/withdrawals/payoutBuilder";
 import { PayoutStore } from "../../relayer/src/roles/withdrawals/payoutStore";
@@ -507,7 +503,11 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     const scripts = [0, 1].map(() => keyOutput(randomKey(), "p2wpkh").script.toString("hex"));
     for (const script of scripts) {
       const receipt = await (
-        await (tunnel.connect(user) as Contract)["requestWithdrawalFrom(uint32,bytes,uint64)"](1, "0x" + script, 80_000n)
+        await (tunnel.connect(user) as Contract)["requestWithdrawalFrom(uint32,bytes,uint64)"](
+          1,
+          "0x" + script,
+          80_000n,
+        )
       ).wait();
       const ev = receipt.logs
         .map((l: { topics: string[]; data: string }) => tunnel.interface.parseLog(l))

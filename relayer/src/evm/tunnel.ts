@@ -8,7 +8,6 @@ import { parseContractEvents, type ParsedEvent } from "./events";
 import { BitcoinLightClient__factory } from "../../../typechain-types/factories/contracts/bitcoin/BitcoinLightClient__factory";
 import type { BitcoinLightClient } from "../../../typechain-types";
 import {
-  HEMI_BTC_ABI,
   TUNNEL_ABI,
   toDepositRecord,
   toWithdrawalRequested,

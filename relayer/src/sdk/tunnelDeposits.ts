@@ -32,7 +32,6 @@ const FALLBACK_FEE_RATE = 2;
 export class TunnelDeposits {
   constructor(private readonly ctx: TunnelContext) {}
 
-
   /**
    * What to pay to deposit for `recipient`: the vault's custody address and script, the OP_RETURN, its minimum,
    * fee and confirmations. Without `vaultId`, the lowest-id vault that takes deposits: Live, not short of
@@ -207,7 +206,11 @@ export class TunnelDeposits {
 
   /** The DepositConfirmed event of (txid internal, vout), if any. */
   private async depositEvent(txidInternal: string, vout: number): Promise<DepositEventInfo | undefined> {
-    const logs = await this.ctx.tunnel.queryFilter(this.ctx.tunnel.filters.DepositConfirmed(), this.ctx.fromBlock, "latest");
+    const logs = await this.ctx.tunnel.queryFilter(
+      this.ctx.tunnel.filters.DepositConfirmed(),
+      this.ctx.fromBlock,
+      "latest",
+    );
     for (const l of logs) {
       const a = eventArgs(l);
       if ((a.txid as string).toLowerCase() === txidInternal.toLowerCase() && Number(a.vout as bigint) === vout)
@@ -321,7 +324,8 @@ export class TunnelDeposits {
    * Waits through `not-found` (a transaction not yet seen by the node) until the timeout.
    */
   async trackDeposit(txid: string, opts: TrackOptions<DepositStatus> & { vout?: number } = {}): Promise<DepositStatus> {
-    return track(this.ctx, 
+    return track(
+      this.ctx,
       `deposit ${txid} to be minted`,
       () => this.depositStatus(txid, opts.vout),
       (s) => `${s.stage}/${s.confirmations}/${s.lightClientConfirmations}/${s.vaultStatus ?? ""}`,

@@ -75,7 +75,9 @@ export const bondCommand: Command = {
       if (tunnelAddress === undefined) throw new ConfigError(`${file} has no BitcoinTunnel`, ["DEPLOYMENT_FILE"]);
       const key = parsed.values.get("private-key");
       const signer =
-        key === undefined ? await loadSigner(cfg, evm.provider) : new Wallet(key.startsWith("0x") ? key : `0x${key}`, evm.provider);
+        key === undefined
+          ? await loadSigner(cfg, evm.provider)
+          : new Wallet(key.startsWith("0x") ? key : `0x${key}`, evm.provider);
       const me = await signer.getAddress();
       const vaultId = intOption(parsed, "vault", 1, 2 ** 32 - 1) ?? defaultVault(deployment.vaults, me);
       const tunnel = tunnelAt(tunnelAddress, signer);
