@@ -5,6 +5,7 @@ import { Transaction } from "bitcoinjs-lib";
 import { keyOutput, randomKey, type OutputSpec } from "../../relayer/src/bitcoin/txBuilder";
 import { ConfigError, loadConfig } from "../../relayer/src/config/load";
 import { VaultStatus, type VaultInfo } from "../../relayer/src/evm/tunnel";
+import { deployTunnel } from "../../relayer/src/evm/tunnelDeploy";
 import { extractRevertData } from "../../relayer/src/evm/revertDecoder";
 import {
   checkDepositShape,
@@ -70,6 +71,23 @@ describe("relayer tunnel roles: deposit rules, custody key, payout builder", fun
         ],
         vout: 0,
       },
+      // 22 bytes like the canonical script, with another push byte: only the push-byte check refuses them.
+      {
+        name: "22-byte OP_RETURN OP_PUSHDATA1 19 <19 bytes>",
+        outputs: (c) => [
+          { script: c, value: 50_000n },
+          { script: Buffer.concat([Buffer.from("6a4c13", "hex"), Buffer.alloc(19, 0xab)]), value: 0n },
+        ],
+        vout: 0,
+      },
+      {
+        name: "22-byte OP_RETURN PUSH21 <20 bytes>",
+        outputs: (c) => [
+          { script: c, value: 50_000n },
+          { script: Buffer.concat([Buffer.from("6a15", "hex"), Buffer.from(RECIPIENT.slice(2), "hex")]), value: 0n },
+        ],
+        vout: 0,
+      },
       {
         name: "bare OP_RETURN",
         outputs: (c) => [
@@ -91,9 +109,11 @@ describe("relayer tunnel roles: deposit rules, custody key, payout builder", fun
     it("gives the contract's error (or success) for each kind of deposit", async function () {
       const [admin] = await ethers.getSigners();
       const btc = await TunnelBitcoinChain.deploy();
-      const tunnel = await (
-        await ethers.getContractFactory("BitcoinTunnel")
-      ).deploy(await btc.client.getAddress(), admin.address);
+      const { tunnel } = await deployTunnel({
+        signer: admin,
+        lightClient: await btc.client.getAddress(),
+        admin: admin.address,
+      });
       await tunnel.grantRole(await tunnel.VAULT_MANAGER_ROLE(), admin.address);
       await tunnel.grantRole(await tunnel.OPERATOR_ROLE(), admin.address);
       const custody = keyOutput(randomKey(), "p2wpkh").script;
@@ -116,6 +136,10 @@ describe("relayer tunnel roles: deposit rules, custody key, payout builder", fun
           contractError = data === undefined ? "no data" : (tunnel.interface.parseError(data)?.name ?? "unknown");
         }
         expect(shape.ok ? "ok" : shape.error, c.name).to.equal(contractError);
+        if (c.name.startsWith("22-byte")) {
+          expect(txs[i].outs[1].script.length, c.name).to.equal(22);
+          expect(contractError, c.name).to.equal("MalformedOpReturn");
+        }
         if (shape.ok) expect(shape.recipient, c.name).to.equal(RECIPIENT);
       }
     });
@@ -149,7 +173,7 @@ describe("relayer tunnel roles: deposit rules, custody key, payout builder", fun
       depositsUntilHeight: 0,
       custody: 0n,
       pending: 0n,
-      bond: 0n,
+      collateral: 0n,
     };
     expect(checkDepositTerms(vault, 10_000n, 5)).to.equal(undefined);
     expect(checkDepositTerms(vault, 9_999n, 5)).to.include({ error: "DepositBelowMinimum", park: false });
@@ -158,6 +182,10 @@ describe("relayer tunnel roles: deposit rules, custody key, payout builder", fun
       error: "VaultNotAcceptingDeposits",
       park: true,
     });
+    // Live but short of collateral: blocks up to its window mint; later ones are held until collateral is added.
+    const short = { ...vault, depositsUntilHeight: 100 };
+    expect(checkDepositTerms(short, 20_000n, 100)).to.equal(undefined);
+    expect(checkDepositTerms(short, 20_000n, 101)).to.include({ error: "VaultNotAcceptingDeposits", park: true });
     const closing = { ...vault, status: VaultStatus.Closing, depositsUntilHeight: 100 };
     expect(checkDepositTerms(closing, 20_000n, 100)).to.equal(undefined);
     expect(checkDepositTerms(closing, 20_000n, 101)).to.include({ error: "VaultNotAcceptingDeposits", park: false });

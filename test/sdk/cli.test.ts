@@ -200,15 +200,10 @@ describe("CLI deposit / withdraw / status", function () {
       );
       expect(bad.code).to.equal(2);
       expect(bad.stderr).to.match(/is a mainnet address, but this tunnel is on regtest/);
-      // The operator (DEV_KEYS[0]) bonds hemiBTC it got from its own deposit.
+      // The operator (DEV_KEYS[0]) deposits too; the vault's collateral covers both.
       const own = await client.sendDepositFromNodeWallet({ amountSats: 10_000_000n, recipient: operator.address });
       await stack.mine(6);
       await client.proveDeposit(own.txid);
-      const admin = new Wallet(DEV_KEYS[0], provider);
-      await (
-        await stack.token.connect(admin).getFunction("approve")(await stack.tunnel.getAddress(), 5_000_000n)
-      ).wait();
-      await (await stack.tunnel.connect(admin).getFunction("addBond")(1, 5_000_000n)).wait();
       const to = await stack.rpc.getNewAddress();
       const ok = await cli(["withdraw", "--amount", "1000000sat", "--to", to], {
         ...env,
@@ -224,6 +219,27 @@ describe("CLI deposit / withdraw / status", function () {
       const sum = await cli(["status"], env);
       expect(sum.stdout).to.match(/deposits minted 2, withdrawals requested 1/);
       expect(sum.stdout).to.match(/withdrawal 1 Pending 0.01000000/);
+    });
+
+    it("bond posts collateral to the signer's vault (minting the local test token) and explains itself", async () => {
+      const help = await cli(["bond", "--help"], env);
+      expect(help.code).to.equal(0);
+      expect(help.stdout).to.match(/--amount <tokens>/);
+      expect(help.stdout).to.match(/--vault N .*default/);
+      const before = (await stack.tunnel.vault(1)).collateral;
+      const ok = await cli(["bond", "--amount", "25.5", "--mint", "--private-key", DEV_KEYS[0]], env);
+      expect(ok.code, ok.stderr).to.equal(0);
+      expect(ok.stdout).to.match(/posting 25.5 collateral to vault 1/);
+      expect(ok.stdout).to.match(/vault 1: collateral \d+\.5 \(worth [\d.]+ BTC\) for [\d.]+ BTC of custody; backed/);
+      expect((await stack.tunnel.vault(1)).collateral).to.equal(before + 255n * 10n ** 17n);
+      // Bad input changes nothing: exit 2 for usage, 1 for a signer without the tokens.
+      const bad = await cli(["bond", "--amount", "-1"], env);
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.match(/--amount must be/);
+      const poor = await cli(["bond", "--amount", "5", "--private-key", DEV_KEYS[2]], env);
+      expect(poor.code).to.equal(1);
+      expect(poor.stderr).to.match(/collateral of 5000000000000000000 units needs that much .* holds 0/);
+      expect((await stack.tunnel.vault(1)).collateral).to.equal(before + 255n * 10n ** 17n);
     });
 
     it("deposit --wait follows the deposit until it is minted", async () => {

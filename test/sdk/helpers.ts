@@ -1,6 +1,6 @@
 /**
  * A tunnel stack for SDK tests: the embedded regtest node, BitcoinLightClient anchored at its genesis, BitcoinTunnel
- * with one vault whose custody key the test holds, a header relay done by the test, and a payout builder that plays
+ * (with its modules and a TestCollateral) with one collateralised vault whose custody key the test holds, a header relay done by the test, and a payout builder that plays
  * the vault operator (so that withdrawals are tested without the relayer).
  */
 import { Contract, ContractFactory, type Signer } from "ethers";
@@ -9,6 +9,8 @@ import { startRegtestNode, type RunningRegtestNode } from "../../relayer/src/bit
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { buildSignedTxWithChange, keyOutput, randomKey, type KeyPair } from "../../relayer/src/bitcoin/txBuilder";
 import { payoutOpReturnHex } from "../../relayer/src/sdk";
+import { deployTunnel } from "../../relayer/src/evm/tunnelDeploy";
+import { TestCollateral__factory, type BitcoinTunnel, type TestCollateral } from "../../typechain-types";
 
 export const REGTEST_NETWORK = 2;
 
@@ -24,8 +26,9 @@ export interface TunnelStack {
   node: RunningRegtestNode;
   rpc: BitcoinRpcClient;
   lc: Contract;
-  tunnel: Contract;
+  tunnel: BitcoinTunnel;
   token: Contract;
+  collateral: TestCollateral;
   vaultId: number;
   custodyKey: KeyPair;
   /** Hex without 0x. */
@@ -53,7 +56,7 @@ async function factory(name: string, signer: Signer): Promise<ContractFactory> {
 /** Starts the node, mines 101 blocks to the faucet, deploys the contracts with `admin` and creates the vault. */
 export async function startTunnelStack(
   admin: Signer,
-  opts: { confirmations?: number; terms?: Partial<VaultTermsArg> } = {},
+  opts: { confirmations?: number; terms?: Partial<VaultTermsArg>; collateral?: bigint } = {},
 ): Promise<TunnelStack> {
   const node = await startRegtestNode({ port: 0 });
   const rpc = new BitcoinRpcClient({ url: node.url });
@@ -66,10 +69,10 @@ export async function startTunnelStack(
     const lcF = await factory("BitcoinLightClient", admin);
     const lc = (await lcF.deploy("0x" + genesis, 0, time, REGTEST_NETWORK)) as Contract;
     const deployBlock = (await lc.deploymentTransaction()?.wait())?.blockNumber ?? 0;
-    const tF = await factory("BitcoinTunnel", admin);
-    const tunnel = (await tF.deploy(await lc.getAddress(), await admin.getAddress())) as Contract;
-    await tunnel.waitForDeployment();
     const me = await admin.getAddress();
+    const deployed = await deployTunnel({ signer: admin, lightClient: await lc.getAddress(), admin: me });
+    const tunnel = deployed.tunnel;
+    const collateral = TestCollateral__factory.connect(deployed.CollateralToken, admin);
     await (await tunnel.grantRole(await tunnel.VAULT_MANAGER_ROLE(), me)).wait();
     await (await tunnel.grantRole(await tunnel.OPERATOR_ROLE(), me)).wait();
     const custodyKey = randomKey();
@@ -84,7 +87,15 @@ export async function startTunnelStack(
     };
     await (await tunnel.createVault("0x" + custodyScript, terms)).wait();
     const vaultId = 1;
-    if ((opts.confirmations ?? 6) !== 6) await (await tunnel.setVaultConfirmations(vaultId, opts.confirmations)).wait();
+    if ((opts.confirmations ?? 6) !== 6)
+      await (await tunnel.setVaultConfirmations(vaultId, opts.confirmations ?? 6)).wait();
+    // Collateral for 10 BTC at the default price (1 tCOL = 1,000,000 sat): backs 6.67 BTC of custody at 150%.
+    const units = opts.collateral ?? 1_000n * 10n ** 18n;
+    if (units > 0n) {
+      await (await collateral.mint(me, units)).wait();
+      await (await collateral.approve(await tunnel.getAddress(), units)).wait();
+      await (await tunnel.addCollateral(vaultId, units)).wait();
+    }
     const tokenAbi = (await hre.artifacts.readArtifact("HemiBTC")).abi;
     const token = new Contract((await tunnel.token()) as string, tokenAbi, admin);
 
@@ -103,6 +114,7 @@ export async function startTunnelStack(
       lc,
       tunnel,
       token,
+      collateral,
       vaultId,
       custodyKey,
       custodyScript,

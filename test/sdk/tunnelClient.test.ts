@@ -181,7 +181,8 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
     expect((err as Error).message).to.match(/is not a valid regtest Bitcoin address/);
     const to = await stack.rpc.getNewAddress();
     await rejectsWith(userClient.requestWithdrawal({ to, sats: 10n ** 15n }), /less than the/);
-    // No bond yet: no vault can serve.
+    // The collateral price collapses: the vault's collateral no longer covers a withdrawal, so no vault can serve.
+    await (await stack.tunnel.setCollateralPrice(1)).wait();
     await rejectsWith(
       userClient.requestWithdrawal({ to, sats: 100_000n }),
       /no vault can serve a withdrawal of 100000 sat.*vault 1 Live/,
@@ -190,10 +191,8 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
   });
 
   it("requests a withdrawal and tracks it: requested -> payout broadcast -> mined n/6 -> finalized", async () => {
-    // Bond: the admin (the vault operator) minted hemiBTC in the previous test; it bonds 0.1 BTC of it.
-    const tunnelAddr = await stack.tunnel.getAddress();
-    await (await stack.token.approve(tunnelAddr, 10_000_000n)).wait();
-    await (await stack.tunnel.addBond(1, 10_000_000n)).wait();
+    // The price is back (1 tCOL = 1,000,000 sat): the vault's collateral covers withdrawals again.
+    await (await stack.tunnel.setCollateralPrice(1_000_000n)).wait();
 
     const to = await stack.rpc.getNewAddress();
     const toScript = addressToScriptHex(to, "regtest");
@@ -297,12 +296,15 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
     expect(rpc.methods.filter((m) => m === "getblock")).to.have.length(2);
     await ethers.provider.send("evm_increaseTime", [86_401]);
     await ethers.provider.send("evm_mine", []);
-    const before = await userClient.balanceOf(await user.getAddress());
+    const before = await stack.collateral.balanceOf(await user.getAddress());
     await (await stack.tunnel.challengeWithdrawal(req.id)).wait();
     const final = await userClient.trackWithdrawal(req.id, { timeoutMs: 5_000 });
     expect(final.stage).to.equal("challenged");
     expect(final.status).to.equal("Challenged");
-    expect(await userClient.balanceOf(await user.getAddress())).to.equal(before + 50_000n);
+    // Made whole in collateral: worth the 50,000 sat burned at 1,000,000 sat per 1e18 units.
+    expect(await stack.collateral.balanceOf(await user.getAddress())).to.equal(
+      before + (50_000n * 10n ** 18n) / 1_000_000n,
+    );
     await rejectsWith(
       userClient.withdrawalStatus(99n),
       /withdrawal 99 does not exist \(the tunnel has 2 withdrawal\(s\)\)/,
@@ -313,9 +315,9 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
     const s = await userClient.summary(10);
     expect(s.network).to.equal("regtest");
     expect(s.vaults).to.have.length(1);
-    // Slashed by the challenge above; the challenged 50,000 sat came out of the bond.
+    // Slashed by the challenge above; the requester got collateral worth the challenged 50,000 sat.
     expect(s.vaults[0].status).to.equal("Slashed");
-    expect(s.vaults[0].bond).to.equal(10_000_000n - 50_000n);
+    expect(s.vaults[0].collateral).to.equal(1_000n * 10n ** 18n - (50_000n * 10n ** 18n) / 1_000_000n);
     expect(s.vaults[0].address).to.match(/^bcrt1q/);
     expect(s.depositCount).to.equal(2n);
     expect(s.withdrawalCount).to.equal(2n);

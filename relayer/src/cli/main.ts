@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { bondCommand } from "./commands/bond";
 import { btcNodeCommand } from "./commands/btcNode";
 import { deployCommand } from "./commands/deploy";
 import { depositCommand } from "./commands/deposit";
@@ -27,6 +28,7 @@ const commands: Command[] = [
   withdrawCommand,
   statusCommand,
   mineCommand,
+  bondCommand,
 ];
 
 function packageVersion(): string {

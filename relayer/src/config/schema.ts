@@ -84,6 +84,10 @@ const configShape = z.object({
   VAULT_DEPOSIT_FLAT_FEE: intField(0).default(0),
   VAULT_WITHDRAWAL_FEE_BPS: intField(0, 5_000).default(0),
   VAULT_WITHDRAWAL_FLAT_FEE: intField(0).default(0),
+  /** deploy: the tunnel's collateral ERC-20 (default: deploy a TestCollateral, for local chains). */
+  COLLATERAL_TOKEN: address.optional(),
+  /** deploy: satoshis per 1e18 units of the collateral token (default 1,000,000: 1 tCOL = 0.01 BTC). */
+  COLLATERAL_PRICE_SATS: intField(1).optional(),
   /** deposits role: most Bitcoin blocks scanned per poll. */
   DEPOSITS_SCAN_BLOCKS: intField(1, 10_000).default(100),
   /** deposits role: most deposits in one confirmDepositsInBlock transaction. */

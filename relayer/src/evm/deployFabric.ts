@@ -5,7 +5,7 @@ import type { FabricConfig } from "../config/schema";
 import { custodyScriptOf, parseCustodyKey } from "../roles/withdrawals/custodyKey";
 import { loadArtifact } from "./artifacts";
 import type { Deployment } from "./deployment";
-import { loadTunnelArtifact } from "./tunnel";
+import { deployTunnel } from "./tunnelDeploy";
 import { createOperatorVault, type VaultTerms } from "./tunnelVault";
 
 /** What deploy reads from the Bitcoin node (BitcoinRpcClient provides it). */
@@ -50,6 +50,10 @@ export interface DeployOptions {
    * confirmations. The signer is the tunnel's admin, so it grants itself VAULT_MANAGER_ROLE and OPERATOR_ROLE.
    */
   vault?: { custodyScript: string; terms: VaultTerms; confirmations: number };
+  /** The tunnel's collateral ERC-20; omitted: a TestCollateral is deployed (local chains). */
+  collateralToken?: string;
+  /** Satoshis per 1e18 units of the collateral token (default: tunnelDeploy's DEFAULT_COLLATERAL_PRICE). */
+  collateralPrice?: bigint;
   log?: Logger;
 }
 
@@ -72,8 +76,9 @@ export async function readAnchor(
 }
 
 /**
- * Deploys BitcoinLightClient (anchored at a checkpoint read from the Bitcoin node) and BitcoinTunnel (which deploys
- * its HemiBTC), with the signer as the tunnel's admin; optionally creates the operator's vault. Returns the record
+ * Deploys BitcoinLightClient (anchored at a checkpoint read from the Bitcoin node) and BitcoinTunnel (its module
+ * libraries, linked; the tunnel deploys its HemiBTC; a TestCollateral unless COLLATERAL_TOKEN names one), with the
+ * signer as the tunnel's admin; optionally creates the operator's vault. Returns the record
  * that `writeDeployment` stores as deployments/<chainId>.json.
  */
 export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
@@ -100,16 +105,17 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
   opts.log?.info({ address, gasUsed: receipt?.gasUsed.toString() }, "BitcoinLightClient deployed");
 
   const deployer = await opts.signer.getAddress();
-  const tunnelArtifact = loadTunnelArtifact("BitcoinTunnel");
-  const tunnelFactory = new ContractFactory(tunnelArtifact.abi, tunnelArtifact.bytecode, opts.signer);
-  const tunnel = await tunnelFactory.deploy(address, deployer);
-  const tunnelReceipt = await tunnel.deploymentTransaction()?.wait();
-  const tunnelAddress = await tunnel.getAddress();
-  const hemiBtc = (await tunnel.getFunction("token").staticCall()) as string;
-  opts.log?.info(
-    { address: tunnelAddress, hemiBTC: hemiBtc, gasUsed: tunnelReceipt?.gasUsed.toString() },
-    "BitcoinTunnel deployed",
-  );
+  const t = await deployTunnel({
+    signer: opts.signer,
+    lightClient: address,
+    admin: deployer,
+    collateralToken: opts.collateralToken,
+    collateralPrice: opts.collateralPrice,
+    onDeployed: (name, at) => opts.log?.info({ address: at }, `${name} deployed`),
+  });
+  const tunnelAddress = t.BitcoinTunnel;
+  const hemiBtc = t.HemiBTC;
+  opts.log?.info({ address: tunnelAddress, hemiBTC: hemiBtc, gasUsed: t.gasUsed.toString() }, "BitcoinTunnel deployed");
   let vaults: Deployment["vaults"];
   if (opts.vault !== undefined) {
     const v = await createOperatorVault({
@@ -125,7 +131,16 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
   }
   return {
     chainId: Number(chainId),
-    contracts: { BitcoinLightClient: address, BitcoinTunnel: tunnelAddress, HemiBTC: hemiBtc },
+    contracts: {
+      BitcoinLightClient: address,
+      BitcoinTunnel: tunnelAddress,
+      HemiBTC: hemiBtc,
+      CollateralToken: t.CollateralToken,
+      TunnelVaults: t.TunnelVaults,
+      TunnelDeposits: t.TunnelDeposits,
+      TunnelWithdrawals: t.TunnelWithdrawals,
+      TunnelLiquidation: t.TunnelLiquidation,
+    },
     vaults,
     anchor,
     deployer,
@@ -137,11 +152,13 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
 /** The deploy options the configuration sets: the anchor (DEPLOY_ANCHOR_*) and the vault (VAULT_*). */
 export function deployOptionsFromConfig(
   cfg: FabricConfig,
-): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault"> {
+): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault" | "collateralToken" | "collateralPrice"> {
   return {
     anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
     anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
     vault: vaultOptionFromConfig(cfg),
+    collateralToken: cfg.COLLATERAL_TOKEN,
+    collateralPrice: cfg.COLLATERAL_PRICE_SATS === undefined ? undefined : BigInt(cfg.COLLATERAL_PRICE_SATS),
   };
 }
 

@@ -3,30 +3,23 @@
  * typed reads (vaults, deposit records, withdrawals) and calldata encoders. Bitcoin hashes and txids are bytes32
  * in internal byte order here, as the contract takes them.
  */
-import path from "node:path";
-import { Contract, type ContractRunner, type InterfaceAbi, type Log } from "ethers";
+import type { ContractRunner, InterfaceAbi, Log } from "ethers";
 import { parseContractEvents, type ParsedEvent } from "./events";
-import { compiledAbiOr, loadArtifact, REPO_ROOT, type ContractArtifact } from "./artifacts";
+import { BitcoinLightClient__factory } from "../../../typechain-types/factories/contracts/bitcoin/BitcoinLightClient__factory";
+import type { BitcoinLightClient } from "../../../typechain-types";
 import {
-  TUNNEL_ADMIN_FRAGMENTS,
-  TUNNEL_COMMON_FRAGMENTS,
+  TUNNEL_ABI,
+  toDepositRecord,
+  toWithdrawalRequested,
+  tunnelAt,
+  type BitcoinTunnel,
   type DepositRecord,
+  type VaultStructOutput,
   type WithdrawalRequestedFields,
 } from "./tunnelAbi";
 
 export type { DepositRecord } from "./tunnelAbi";
-
-/** The tunnel's public API as the relayer, the deploy and the tests use it. */
-export const TUNNEL_ABI = [...TUNNEL_COMMON_FRAGMENTS, ...TUNNEL_ADMIN_FRAGMENTS] as const;
-
-/** HemiBTC as the relayer and its helpers use it (ERC-20, 8 decimals). */
-export const HEMI_BTC_ABI = [
-  "function balanceOf(address) view returns (uint256)",
-  "function totalSupply() view returns (uint256)",
-  "function approve(address spender, uint256 amount) returns (bool)",
-  "function allowance(address owner, address spender) view returns (uint256)",
-  "event Transfer(address indexed from, address indexed to, uint256 value)",
-] as const;
+export { HEMI_BTC_ABI, TUNNEL_ABI } from "./tunnelAbi";
 
 /** BitcoinTunnel.VaultStatus. */
 export enum VaultStatus {
@@ -45,17 +38,9 @@ export enum WithdrawalStatus {
   Challenged = 3,
 }
 
-/** The tunnel's artifacts (Hardhat's artifacts/contracts/tunnel/<Name>.sol/<Name>.json). */
-export function loadTunnelArtifact(
-  name: "BitcoinTunnel" | "HemiBTC",
-  artifactsDir = path.join(REPO_ROOT, "artifacts"),
-): ContractArtifact {
-  return loadArtifact(name, artifactsDir);
-}
-
-/** The compiled tunnel ABI (with its custom errors, for revert decoding), else the relayer's subset. */
+/** The compiled tunnel ABI (with the custom errors of the tunnel and its modules, for revert decoding). */
 export function tunnelAbi(): InterfaceAbi {
-  return compiledAbiOr("BitcoinTunnel", TUNNEL_ABI);
+  return TUNNEL_ABI;
 }
 
 /** A vault as `vault(id)` returns it, with its id and (from VaultCreated) its custody script. */
@@ -72,7 +57,8 @@ export interface VaultInfo {
   depositsUntilHeight: number;
   custody: bigint;
   pending: bigint;
-  bond: bigint;
+  /** Units of the collateral token backing the custody. */
+  collateral: bigint;
 }
 
 /** `withdrawal(id)`. */
@@ -83,6 +69,8 @@ export interface WithdrawalInfo {
   deadline: number;
   sats: bigint;
   fee: bigint;
+  /** Confirmations its payout needs (the vault's at the request). */
+  confirmations: number;
 }
 
 /** A `WithdrawalRequested` event (btcScript lowercase hex without 0x). */
@@ -110,8 +98,8 @@ const strip0x = (h: string): string => (h.startsWith("0x") ? h.slice(2) : h).toL
 
 /** Typed access to a deployed BitcoinTunnel (reads, event queries, calldata). */
 export class TunnelClient {
-  readonly contract: Contract;
-  private readonly lcContract: Contract;
+  readonly contract: BitcoinTunnel;
+  private readonly lcContract: BitcoinLightClient;
   private readonly scripts = new Map<number, { script: string; operator: string }>();
   private scannedTo: number;
 
@@ -124,29 +112,24 @@ export class TunnelClient {
     private readonly runner: ContractRunner,
     readonly fromBlock = 0,
   ) {
-    this.contract = new Contract(address, TUNNEL_ABI, runner);
-    this.lcContract = new Contract(
-      lightClientAddress,
-      ["function confirmations(bytes32 blockHash, uint32 height) view returns (uint32)"],
-      runner,
-    );
+    this.contract = tunnelAt(address, runner);
+    this.lcContract = BitcoinLightClient__factory.connect(lightClientAddress, runner);
     this.scannedTo = fromBlock - 1;
   }
 
   /** The token's address. */
   async token(): Promise<string> {
-    return (await this.contract.token()) as string;
+    return this.contract.token();
   }
 
   /** Every vault with its current state (custody scripts from VaultCreated events, read incrementally). */
   async vaults(): Promise<VaultInfo[]> {
-    const count = Number((await this.contract.vaultCount()) as bigint);
+    const count = Number(await this.contract.vaultCount());
     if (this.scripts.size < count) {
       const latest = await this.latestBlock();
       const logs = await this.contract.queryFilter(this.contract.filters.VaultCreated(), this.scannedTo + 1, latest);
       for (const l of logs) {
-        const args = (l as unknown as { args: { vaultId: bigint; operator: string; custodyScript: string } }).args;
-        this.scripts.set(Number(args.vaultId), { script: strip0x(args.custodyScript), operator: args.operator });
+        this.scripts.set(Number(l.args.vaultId), { script: strip0x(l.args.custodyScript), operator: l.args.operator });
       }
       this.scannedTo = latest;
     }
@@ -168,67 +151,22 @@ export class TunnelClient {
 
   /** `vault(id)` (script: the custody script hex when known). */
   async vault(id: number, script = this.scripts.get(id)?.script ?? ""): Promise<VaultInfo> {
-    const v = (await this.contract.vault(id)) as {
-      status: bigint;
-      confirmations: bigint;
-      minDeposit: bigint;
-      depositFeeBps: bigint;
-      depositFlatFee: bigint;
-      operator: string;
-      depositsUntilHeight: bigint;
-      custody: bigint;
-      pending: bigint;
-      bond: bigint;
-    };
-    return {
-      id,
-      script,
-      operator: v.operator,
-      status: Number(v.status) as VaultStatus,
-      confirmations: Number(v.confirmations),
-      minDeposit: v.minDeposit,
-      depositFeeBps: Number(v.depositFeeBps),
-      depositFlatFee: v.depositFlatFee,
-      depositsUntilHeight: Number(v.depositsUntilHeight),
-      custody: v.custody,
-      pending: v.pending,
-      bond: v.bond,
-    };
+    return toRelayerVault(id, script, await this.contract.vault(id));
   }
 
   /** The vault id of a custody script (0: none). */
   async vaultOfScript(scriptHex: string): Promise<number> {
-    return Number((await this.contract.vaultOfScript("0x" + strip0x(scriptHex))) as bigint);
+    return Number(await this.contract.vaultOfScript("0x" + strip0x(scriptHex)));
   }
 
   /** `depositRecord(txid, vout)`, txid internal order. */
   async depositRecord(txidInternal: string, vout: number): Promise<DepositRecord> {
-    const r = (await this.contract.depositRecord(txidInternal, vout)) as {
-      sequence: bigint;
-      blockHeight: bigint;
-      txIndex: bigint;
-      vaultId: bigint;
-      inBitcoinOrder: boolean;
-    };
-    return {
-      sequence: r.sequence,
-      blockHeight: Number(r.blockHeight),
-      txIndex: Number(r.txIndex),
-      vaultId: Number(r.vaultId),
-      inBitcoinOrder: r.inBitcoinOrder,
-    };
+    return toDepositRecord(await this.contract.depositRecord(txidInternal, vout));
   }
 
   /** `withdrawal(id)`. */
   async withdrawal(id: bigint): Promise<WithdrawalInfo> {
-    const w = (await this.contract.withdrawal(id)) as {
-      requester: string;
-      vaultId: bigint;
-      status: bigint;
-      deadline: bigint;
-      sats: bigint;
-      fee: bigint;
-    };
+    const w = await this.contract.withdrawal(id);
     return {
       requester: w.requester,
       vaultId: Number(w.vaultId),
@@ -236,12 +174,13 @@ export class TunnelClient {
       deadline: Number(w.deadline),
       sats: w.sats,
       fee: w.fee,
+      confirmations: Number(w.confirmations),
     };
   }
 
   /** The light client's confirmations of a block (0 unless canonical at that height); hash internal order. */
   async lightClientConfirmations(hashInternal: string, height: number): Promise<number> {
-    return Number((await this.lcContract.confirmations(hashInternal, height)) as bigint);
+    return Number(await this.lcContract.confirmations(hashInternal, height));
   }
 
   /** WithdrawalRequested events of `vaultIds` in EVM blocks [from, to]. */
@@ -250,30 +189,9 @@ export class TunnelClient {
     const logs = await this.contract.queryFilter(this.contract.filters.WithdrawalRequested(), from, to);
     const out: WithdrawalRequest[] = [];
     for (const l of logs) {
-      const a = (
-        l as unknown as {
-          args: {
-            id: bigint;
-            vaultId: bigint;
-            requester: string;
-            btcScript: string;
-            sats: bigint;
-            fee: bigint;
-            deadline: bigint;
-          };
-        }
-      ).args;
-      if (!vaultIds.includes(Number(a.vaultId))) continue;
-      out.push({
-        id: a.id,
-        vaultId: Number(a.vaultId),
-        requester: a.requester,
-        btcScript: strip0x(a.btcScript),
-        sats: a.sats,
-        fee: a.fee,
-        deadline: Number(a.deadline),
-        blockNumber: l.blockNumber,
-      });
+      const a = toWithdrawalRequested(l.args);
+      if (!vaultIds.includes(a.vaultId)) continue;
+      out.push({ ...a, blockNumber: l.blockNumber });
     }
     return out;
   }
@@ -287,17 +205,17 @@ export class TunnelClient {
     return this.contract.interface.encodeFunctionData("confirmDepositsInBlock", [
       "0x" + strip0x(headerHex),
       height,
-      txs.map((t) => [t.rawTx, t.txIndex, t.merkleProof]),
-      outputIndexes,
+      txs.map((t) => ({ rawTx: t.rawTx, txIndex: t.txIndex, merkleProof: t.merkleProof })),
+      [...outputIndexes],
     ]);
   }
 
   encodeConfirmDeposit(proof: TxProofArg, outputIndex: number): string {
-    return this.contract.interface.encodeFunctionData("confirmDeposit", [proofTuple(proof), outputIndex]);
+    return this.contract.interface.encodeFunctionData("confirmDeposit", [proof, outputIndex]);
   }
 
   encodeFinalizeWithdrawal(id: bigint, proof: TxProofArg): string {
-    return this.contract.interface.encodeFunctionData("finalizeWithdrawal", [id, proofTuple(proof)]);
+    return this.contract.interface.encodeFunctionData("finalizeWithdrawal", [id, proof]);
   }
 
   /** The tunnel's events in receipt logs. */
@@ -306,6 +224,20 @@ export class TunnelClient {
   }
 }
 
-function proofTuple(p: TxProofArg): [string, number, string, number, string] {
-  return [p.rawTx, p.blockHeight, p.blockHeader, p.txIndex, p.merkleProof];
+/** The relayer's view of the typed `vault(id)` struct. */
+export function toRelayerVault(id: number, script: string, v: VaultStructOutput): VaultInfo {
+  return {
+    id,
+    script,
+    operator: v.operator,
+    status: Number(v.status) as VaultStatus,
+    confirmations: Number(v.confirmations),
+    minDeposit: v.minDeposit,
+    depositFeeBps: Number(v.depositFeeBps),
+    depositFlatFee: v.depositFlatFee,
+    depositsUntilHeight: Number(v.depositsUntilHeight),
+    custody: v.custody,
+    pending: v.pending,
+    collateral: v.collateral,
+  };
 }

@@ -1,20 +1,25 @@
 /**
- * Vault set-up for operators: create a vault whose custody script is the P2WPKH of a custody key, and bond it.
+ * Vault set-up for operators: create a vault whose custody script is the P2WPKH of a custody key, and post its
+ * collateral.
  *
- * Bonding is in hemiBTC, and hemiBTC only comes from deposits, so an operator bootstraps its bond like this:
+ * Every satoshi a vault holds must be backed by collateral (an ERC-20 that is not hemiBTC, worth
+ * `collateralRatioBps` of the custody at the governance price); a vault short of collateral stops taking new
+ * deposits and is the first chosen for withdrawals. An operator:
  *   1. `createOperatorVault` (deploy does it when VAULT_CUSTODY_KEY is set);
- *   2. deposit BTC to its own vault with `depositOutputs(custodyScript, sats, operatorEvmAddress)` (a normal deposit:
- *      custody output + `OP_RETURN <operator address>`), which the `deposits` role mints to the operator;
- *   3. `addBondFromBalance(operatorSigner, tunnel, vaultId, sats)` (approve + addBond).
- * The vault then takes withdrawals up to its free bond (bond - pending).
+ *   2. `addCollateralFromBalance(operatorSigner, tunnel, vaultId, units)` (approve + addCollateral), for instance
+ *      with `npx hemi-fabric bond --amount <tokens>`; on a local deployment the TestCollateral token can be minted
+ *      first (`mintTestCollateral`).
+ * The vault then takes deposits up to `vaultBacking(id).depositCapacity` and withdrawals its collateral covers.
  */
-import { Contract, type ContractRunner, type Signer } from "ethers";
+import { type Signer } from "ethers";
 import type { OutputSpec } from "../bitcoin/txBuilder";
+import { IERC20__factory } from "../../../typechain-types/factories/@openzeppelin/contracts/token/ERC20/IERC20__factory";
+import { TestCollateral__factory } from "../../../typechain-types/factories/contracts/tunnel/TestCollateral__factory";
 import { parseContractEvents } from "./events";
-import { HEMI_BTC_ABI, TUNNEL_ABI } from "./tunnel";
+import { tunnelAt, type VaultTermsStruct } from "./tunnelAbi";
 
-/** BitcoinTunnel.VaultTerms. Fees: flat + amount * bps / 10000; minDeposit in satoshis. */
-export interface VaultTerms {
+/** BitcoinTunnel's VaultTerms. Fees: flat + amount * bps / 10000; minDeposit in satoshis. */
+export interface VaultTerms extends VaultTermsStruct {
   depositFeeBps: number;
   depositFlatFee: bigint;
   withdrawalFeeBps: number;
@@ -28,10 +33,6 @@ export interface CreatedVault {
   /** Hex without 0x. */
   custodyScript: string;
   confirmations: number;
-}
-
-function tunnelAt(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, TUNNEL_ABI, runner);
 }
 
 /**
@@ -54,10 +55,10 @@ export async function createOperatorVault(opts: {
   if (opts.admin !== undefined) {
     const t = tunnelAt(opts.tunnel, opts.admin);
     const admin = await opts.admin.getAddress();
-    const manager = (await t.VAULT_MANAGER_ROLE()) as string;
-    if (!((await t.hasRole(manager, admin)) as boolean)) await (await t.grantRole(manager, admin)).wait();
-    const operatorRole = (await t.OPERATOR_ROLE()) as string;
-    if (!((await t.hasRole(operatorRole, operatorAddress)) as boolean)) {
+    const manager = await t.VAULT_MANAGER_ROLE();
+    if (!(await t.hasRole(manager, admin))) await (await t.grantRole(manager, admin)).wait();
+    const operatorRole = await t.OPERATOR_ROLE();
+    if (!(await t.hasRole(operatorRole, operatorAddress))) {
       await (await t.grantRole(operatorRole, operatorAddress)).wait();
     }
   }
@@ -89,22 +90,35 @@ export function depositOutputs(custodyScript: string, sats: bigint, recipient: s
   ];
 }
 
-/** Adds `sats` of the signer's hemiBTC to a vault's bond (approve if needed, then addBond); returns the new bond. */
-export async function addBondFromBalance(
+/** Mints `units` of a local deployment's TestCollateral token to the signer (anyone may: it is a faucet). */
+export async function mintTestCollateral(signer: Signer, tunnelAddress: string, units: bigint): Promise<void> {
+  const t = tunnelAt(tunnelAddress, signer);
+  const token = TestCollateral__factory.connect(await t.collateralToken(), signer);
+  await (await token.mint(await signer.getAddress(), units)).wait();
+}
+
+/**
+ * Adds `units` of the signer's collateral token to a vault's collateral (approve if needed, then addCollateral);
+ * returns the vault's new collateral.
+ */
+export async function addCollateralFromBalance(
   signer: Signer,
   tunnelAddress: string,
   vaultId: number,
-  sats: bigint,
+  units: bigint,
 ): Promise<bigint> {
   const t = tunnelAt(tunnelAddress, signer);
-  const token = new Contract((await t.token()) as string, HEMI_BTC_ABI, signer);
+  const token = IERC20__factory.connect(await t.collateralToken(), signer);
   const owner = await signer.getAddress();
-  const balance = (await token.balanceOf(owner)) as bigint;
-  if (balance < sats) throw new Error(`bond of ${sats} sat needs that much hemiBTC; ${owner} holds ${balance}`);
-  if (((await token.allowance(owner, tunnelAddress)) as bigint) < sats) {
-    await (await token.approve(tunnelAddress, sats)).wait();
+  const balance = await token.balanceOf(owner);
+  if (balance < units) {
+    throw new Error(
+      `collateral of ${units} units needs that much of the collateral token ${await token.getAddress()}; ${owner} holds ${balance}`,
+    );
   }
-  await (await t.addBond(vaultId, sats)).wait();
-  const v = (await t.vault(vaultId)) as { bond: bigint };
-  return v.bond;
+  if ((await token.allowance(owner, tunnelAddress)) < units) {
+    await (await token.approve(tunnelAddress, units)).wait();
+  }
+  await (await t.addCollateral(vaultId, units)).wait();
+  return (await t.vault(vaultId)).collateral;
 }

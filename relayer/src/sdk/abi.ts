@@ -1,47 +1,22 @@
 /**
- * The tunnel's public ABI as the SDK uses it (human-readable, with the custom errors so that reverts decode),
- * and typed views of the structs it returns. Hashes are bytes32 in internal byte order, amounts are satoshis.
+ * The tunnel's ABIs as the SDK uses them, taken from the compiled contracts (typechain-types; every custom error
+ * included, so reverts decode), and plain views of the structs they return. Hashes are bytes32 in internal byte
+ * order, amounts are satoshis.
  */
-import { TUNNEL_COMMON_FRAGMENTS, type DepositRecord } from "../evm/tunnelAbi";
+import { BitcoinLightClient__factory } from "../../../typechain-types/factories/contracts/bitcoin/BitcoinLightClient__factory";
+import {
+  toDepositRecord as toRecord,
+  type DepositRecord,
+  type DepositRecordStructOutput,
+  type VaultStructOutput,
+  type WithdrawalStructOutput,
+} from "../evm/tunnelAbi";
 
-/** BitcoinTunnel: deposits, withdrawals, vaults and their events and errors. */
-export const TUNNEL_ABI = [
-  ...TUNNEL_COMMON_FRAGMENTS,
-  "error EnforcedPause()",
-  "error UnknownVault(uint32 vaultId)",
-  "error BadVaultStatus(uint32 vaultId, uint8 status)",
-  "error OutputIndexOutOfRange(uint256 index, uint256 count)",
-  "error NotACustodyScript(bytes32 scriptHash)",
-  "error VaultNotAcceptingDeposits(uint32 vaultId, uint8 status, uint32 blockHeight)",
-  "error DepositBelowMinimum(uint32 vaultId, uint64 sats, uint64 minDeposit)",
-  "error MissingOpReturn()",
-  "error MultipleOpReturns(uint256 firstIndex, uint256 secondIndex)",
-  "error MalformedOpReturn(uint256 outputIndex)",
-  "error ZeroRecipient()",
-  "error DepositAlreadyConfirmed(bytes32 txid, uint32 vout, uint64 sequence)",
-  "error UnsupportedWithdrawalScript(bytes script)",
-  "error WithdrawalTooSmall(uint64 sats, uint64 fee, uint64 dustLimit)",
-  "error NoVaultCanServe(uint64 sats)",
-  "error InsufficientCustody(uint32 vaultId, uint64 available, uint64 sats)",
-  "error InsufficientBond(uint32 vaultId, uint64 freeBond, uint64 sats)",
-  "error WithdrawalNotPending(uint64 id, uint8 status)",
-  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
-] as const;
+/** BitcoinTunnel (with its modules' events and errors) and HemiBTC, compiled. */
+export { HEMI_BTC_ABI, TUNNEL_ABI } from "../evm/tunnelAbi";
 
-/** HemiBTC: the ERC-20 parts a dApp reads. */
-export const HEMI_BTC_ABI = [
-  "function balanceOf(address) view returns (uint256)",
-  "function totalSupply() view returns (uint256)",
-  "function decimals() view returns (uint8)",
-  "function symbol() view returns (string)",
-] as const;
-
-/** The light client views the SDK reads. */
-export const SDK_LIGHT_CLIENT_ABI = [
-  "function bestBlock() view returns (bytes32 hash, uint32 height)",
-  "function confirmations(bytes32 blockHash, uint32 height) view returns (uint32)",
-  "function blockHashAt(uint32 height) view returns (bytes32)",
-] as const;
+/** The light client, compiled. */
+export const SDK_LIGHT_CLIENT_ABI = BitcoinLightClient__factory.abi;
 
 /** BitcoinTunnel.VaultStatus, by enum value. */
 export const VAULT_STATUS = ["None", "Live", "Paused", "Closing", "Slashed"] as const;
@@ -59,15 +34,22 @@ export interface VaultInfo {
   confirmations: number;
   depositFeeBps: number;
   depositFlatFee: bigint;
+  /** The withdrawal fee in force now (a scheduled raise is in `withdrawalFeeRaise`). */
   withdrawalFeeBps: number;
   withdrawalFlatFee: bigint;
+  /** A withdrawal fee raise that applies to requests from `at` (unix seconds) on, if scheduled. */
+  withdrawalFeeRaise?: { feeBps: number; flatFee: bigint; at: number };
   minDeposit: bigint;
-  /** Closing: deposits in Bitcoin blocks at or below this height are still minted (0 while not Closing). */
+  /**
+   * Closing, or Live and short of collateral: deposits in Bitcoin blocks at or below this height are still minted,
+   * later ones are not. 0 on a Live vault: it takes deposits.
+   */
   depositsUntilHeight: number;
   custody: bigint;
   pending: bigint;
   accruedFees: bigint;
-  bond: bigint;
+  /** Units of the collateral token backing the custody. */
+  collateral: bigint;
   /** Raw custody script, hex without 0x. */
   custodyScript: string;
 }
@@ -81,70 +63,56 @@ export interface WithdrawalInfo {
   vaultId: number;
   status: WithdrawalStatusName;
   deadline: number;
+  /** Confirmations the payout needs (the vault's when it was requested). */
+  confirmations: number;
   sats: bigint;
   fee: bigint;
   /** First 16 bytes of keccak256(btcScript), 0x-hex. */
   btcScriptHash: string;
 }
 
-/** Reads field `name` of an ethers Result-like struct as a bigint. */
-function big(v: unknown, name: string): bigint {
-  if (typeof v !== "bigint") throw new Error(`tunnel ABI: field ${name} is not an integer`);
-  return v;
-}
-
-/** Field `name` of a decoded struct (an ethers Result, turned into a plain object first). */
-function field(obj: unknown, name: string): unknown {
-  if (obj === null || typeof obj !== "object") throw new Error(`tunnel ABI: not a struct (reading ${name})`);
-  const withToObject = obj as { toObject?: () => Record<string, unknown> };
-  const rec = typeof withToObject.toObject === "function" ? withToObject.toObject() : (obj as Record<string, unknown>);
-  if (!(name in rec)) throw new Error(`tunnel ABI: missing field ${name}`);
-  return rec[name];
-}
-
-/** Decodes the `vault(id)` tuple. */
-export function toVaultInfo(id: number, raw: unknown, custodyScript: string): VaultInfo {
-  const n = (k: string): number => Number(big(field(raw, k), k));
-  const b = (k: string): bigint => big(field(raw, k), k);
+/** Decodes the `vault(id)` struct. */
+export function toVaultInfo(id: number, v: VaultStructOutput, custodyScript: string): VaultInfo {
+  const raiseAt = Number(v.withdrawalFeeRaiseAt);
+  const raised = raiseAt !== 0 && raiseAt <= Math.floor(Date.now() / 1000);
   return {
     id,
-    status: VAULT_STATUS[n("status")] ?? "None",
-    operator: String(field(raw, "operator")),
-    confirmations: n("confirmations"),
-    depositFeeBps: n("depositFeeBps"),
-    depositFlatFee: b("depositFlatFee"),
-    withdrawalFeeBps: n("withdrawalFeeBps"),
-    withdrawalFlatFee: b("withdrawalFlatFee"),
-    minDeposit: b("minDeposit"),
-    depositsUntilHeight: n("depositsUntilHeight"),
-    custody: b("custody"),
-    pending: b("pending"),
-    accruedFees: b("accruedFees"),
-    bond: b("bond"),
+    status: VAULT_STATUS[Number(v.status)] ?? "None",
+    operator: v.operator,
+    confirmations: Number(v.confirmations),
+    depositFeeBps: Number(v.depositFeeBps),
+    depositFlatFee: v.depositFlatFee,
+    withdrawalFeeBps: Number(raised ? v.nextWithdrawalFeeBps : v.withdrawalFeeBps),
+    withdrawalFlatFee: raised ? v.nextWithdrawalFlatFee : v.withdrawalFlatFee,
+    withdrawalFeeRaise:
+      raiseAt === 0 || raised
+        ? undefined
+        : { feeBps: Number(v.nextWithdrawalFeeBps), flatFee: v.nextWithdrawalFlatFee, at: raiseAt },
+    minDeposit: v.minDeposit,
+    depositsUntilHeight: Number(v.depositsUntilHeight),
+    custody: v.custody,
+    pending: v.pending,
+    accruedFees: v.accruedFees,
+    collateral: v.collateral,
     custodyScript,
   };
 }
 
-/** Decodes the `depositRecord` tuple. */
-export function toDepositRecord(raw: unknown): DepositRecordInfo {
-  return {
-    sequence: big(field(raw, "sequence"), "sequence"),
-    blockHeight: Number(big(field(raw, "blockHeight"), "blockHeight")),
-    txIndex: Number(big(field(raw, "txIndex"), "txIndex")),
-    vaultId: Number(big(field(raw, "vaultId"), "vaultId")),
-    inBitcoinOrder: field(raw, "inBitcoinOrder") === true,
-  };
+/** Decodes the `depositRecord` struct. */
+export function toDepositRecord(raw: DepositRecordStructOutput): DepositRecordInfo {
+  return toRecord(raw);
 }
 
-/** Decodes the `withdrawal(id)` tuple. */
-export function toWithdrawalInfo(raw: unknown): WithdrawalInfo {
+/** Decodes the `withdrawal(id)` struct. */
+export function toWithdrawalInfo(w: WithdrawalStructOutput): WithdrawalInfo {
   return {
-    requester: String(field(raw, "requester")),
-    vaultId: Number(big(field(raw, "vaultId"), "vaultId")),
-    status: WITHDRAWAL_STATUS[Number(big(field(raw, "status"), "status"))] ?? "None",
-    deadline: Number(big(field(raw, "deadline"), "deadline")),
-    sats: big(field(raw, "sats"), "sats"),
-    fee: big(field(raw, "fee"), "fee"),
-    btcScriptHash: String(field(raw, "btcScriptHash")),
+    requester: w.requester,
+    vaultId: Number(w.vaultId),
+    status: WITHDRAWAL_STATUS[Number(w.status)] ?? "None",
+    deadline: Number(w.deadline),
+    confirmations: Number(w.confirmations),
+    sats: w.sats,
+    fee: w.fee,
+    btcScriptHash: w.btcScriptHash,
   };
 }

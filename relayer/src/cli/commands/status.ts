@@ -1,3 +1,4 @@
+import { formatUnits } from "ethers";
 import { errorMessage } from "../../core/logger";
 import { formatBtc } from "../../sdk/amounts";
 import { connectTunnel } from "../../sdk/connect";
@@ -83,7 +84,7 @@ export const statusCommand: Command = {
       for (const v of sum.vaults) {
         console.log(
           `  vault ${v.id} ${v.status} operator ${v.operator} custody ${v.address ?? v.custodyScript}: ` +
-            `custody ${formatBtc(v.custody)} pending ${formatBtc(v.pending)} bond ${formatBtc(v.bond)} ` +
+            `custody ${formatBtc(v.custody)} pending ${formatBtc(v.pending)} collateral ${formatUnits(v.collateral, 18)} ` +
             `min ${v.minDeposit} sat, ${v.confirmations} conf`,
         );
       }

@@ -15,10 +15,10 @@ import { buildTxProofFromBlock, type TxProof } from "../../bitcoin/txProof";
 import { PermanentError } from "../../core/errors";
 import { withLock } from "../../core/lock";
 import type { RelayerMetrics } from "../../core/metrics";
-import { VaultStatus, type TunnelClient, type VaultInfo } from "../../evm/tunnel";
+import type { TunnelClient, VaultInfo } from "../../evm/tunnel";
 import { RevertError } from "../../evm/revertDecoder";
 import type { EvmSender } from "../../evm/sender";
-import { checkDepositTerms } from "./depositRules";
+import { checkDepositTerms, isHeld } from "./depositRules";
 import type { DepositJobData } from "./depositScanner";
 import type { DepositStore, PendingDeposit } from "./depositStore";
 
@@ -247,8 +247,8 @@ async function confirmOne(
       await deps.store.done(d);
       return;
     }
-    if (name === "VaultNotAcceptingDeposits" && (await deps.tunnel.vault(d.vaultId)).status === VaultStatus.Paused) {
-      // Paused between the check and the send: kept until the vault is Live again.
+    if (name === "VaultNotAcceptingDeposits" && isHeld(await deps.tunnel.vault(d.vaultId), d.height)) {
+      // Paused (or left short of collateral) between the check and the send: kept until the vault takes it.
       await deps.store.park(d);
       log.warn({ txid: d.txid, vout: d.vout, vaultId: d.vaultId }, "deposit parked: its vault was paused");
       return;
@@ -302,7 +302,7 @@ export async function processDepositJob(
       }
       if (await store.isParked(mine)) {
         const vault = await tunnel.vault(mine.vaultId);
-        if (vault.status === VaultStatus.Paused) throw new DepositParkedError(mine);
+        if (isHeld(vault, mine.height)) throw new DepositParkedError(mine);
         await store.unpark(mine);
         log.info(
           { txid: mine.txid, vout: mine.vout, vaultId: mine.vaultId },

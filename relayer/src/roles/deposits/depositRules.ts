@@ -1,7 +1,7 @@
 /**
  * The tunnel's deposit rules, checked off chain so that a deposit that can never be minted is recorded as failed
  * (with the reason the contract would give) instead of being retried forever, and never sinks a batch.
- * Mirrors BitcoinTunnel._scanDeposit (transaction shape) and _checkDepositTerms (vault terms).
+ * Mirrors TunnelDeposits._scanDeposit (transaction shape) and TunnelRules.takesDeposit (vault terms).
  */
 import type { Transaction } from "bitcoinjs-lib";
 import { VaultStatus, type VaultInfo } from "../../evm/tunnel";
@@ -60,9 +60,20 @@ export function isPayout(tx: Transaction): boolean {
 }
 
 /**
+ * Whether a deposit from `blockHeight` waits for its vault rather than failing: the vault is Paused (resumable), or
+ * Live but short of collateral and the block is past its deposit window (minted once collateral is added).
+ */
+export function isHeld(vault: VaultInfo, blockHeight: number): boolean {
+  if (vault.status === VaultStatus.Paused) return true;
+  return (
+    vault.status === VaultStatus.Live && vault.depositsUntilHeight !== 0 && blockHeight > vault.depositsUntilHeight
+  );
+}
+
+/**
  * Why the vault does not take this deposit now (the contract's error and a reason), or undefined when it does.
- * `park` is true when time can fix it (the vault is Paused, which is resumable): the deposit is kept and retried
- * once the vault is Live again; otherwise the deposit can never be minted.
+ * `park` is true when time can fix it (see `isHeld`): the deposit is kept and retried once the vault takes it;
+ * otherwise the deposit can never be minted.
  */
 export function checkDepositTerms(
   vault: VaultInfo,
@@ -70,10 +81,14 @@ export function checkDepositTerms(
   blockHeight: number,
 ): { error: string; reason: string; park: boolean } | undefined {
   const s = vault.status;
-  if (s === VaultStatus.Paused) {
+  if (isHeld(vault, blockHeight)) {
+    const why =
+      s === VaultStatus.Paused
+        ? "is paused"
+        : `is short of collateral and mints only blocks up to ${vault.depositsUntilHeight} until collateral is added`;
     return {
       error: "VaultNotAcceptingDeposits",
-      reason: `vault ${vault.id} is paused (deposit of block ${blockHeight} kept until it is Live again)`,
+      reason: `vault ${vault.id} ${why} (deposit of block ${blockHeight} kept until it takes it)`,
       park: true,
     };
   }

@@ -6,9 +6,9 @@ import { LockBusyError, withLock } from "../../core/lock";
 import { Poller } from "../../core/poller";
 import type { QueueCore } from "../../core/queues";
 import type { RoleProgress } from "../../core/roleHealth";
-import { VaultStatus, type TunnelClient } from "../../evm/tunnel";
+import type { TunnelClient, VaultInfo } from "../../evm/tunnel";
 import { blockReadiness, processDepositJob, type ConfirmDeps, type DepositJobResult } from "./depositConfirmer";
-import { depositJobId } from "./depositRules";
+import { depositJobId, isHeld } from "./depositRules";
 import { scanDeposits, type DepositJobData, type ScanResult } from "./depositScanner";
 import { DepositStore, type PendingDeposit } from "./depositStore";
 
@@ -198,14 +198,18 @@ export class DepositsRole {
     }
   }
 
-  /** Puts parked deposits whose vault is no longer Paused back in the pending order (their jobs run again). */
+  /** Puts parked deposits whose vault takes them again back in the pending order (their jobs run again). */
   private async unparkResumed(): Promise<void> {
-    const status = new Map<number, VaultStatus>();
+    const vaults = new Map<number, VaultInfo>();
     for (const d of await this.store.parked()) {
-      if (!status.has(d.vaultId)) status.set(d.vaultId, (await this.o.tunnel.vault(d.vaultId)).status);
-      if (status.get(d.vaultId) === VaultStatus.Paused) continue;
+      let v = vaults.get(d.vaultId);
+      if (v === undefined) {
+        v = await this.o.tunnel.vault(d.vaultId);
+        vaults.set(d.vaultId, v);
+      }
+      if (isHeld(v, d.height)) continue;
       await this.store.unpark(d);
-      this.o.log.info({ txid: d.txid, vout: d.vout, vaultId: d.vaultId }, "vault no longer paused: deposit unparked");
+      this.o.log.info({ txid: d.txid, vout: d.vout, vaultId: d.vaultId }, "vault takes it again: deposit unparked");
     }
   }
 
