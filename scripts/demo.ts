@@ -4,7 +4,7 @@
  *   the Bitcoin node BITCOIN_RPC_URL names (regtest), else an embedded regtest node + a Hardhat node over HTTP + Redis (local, or a private redis-server)
  *   -> deploy BitcoinLightClient, BitcoinTunnel (+ HemiBTC) and the operator's vault
  *   -> the relayer in this process with the roles headers, deposits, withdrawals
- *   -> a faucet wallet (101 mined blocks), the operator bonds its vault with hemiBTC from its own deposit
+ *   -> a faucet wallet (101 mined blocks), the operator posts collateral (the local TestCollateral token) to its vault
  *   -> a user locks 1 BTC with the SDK and follows it to the mint
  *   -> the user withdraws 0.4 BTC with the SDK and follows it to the payout on Bitcoin and its proof.
  *
@@ -26,7 +26,8 @@ import { loadConfig, redactUrl } from "../relayer/src/config/load";
 import { redisAnswers, resolveRedis } from "../relayer/src/core/redis";
 import { deployFabric, vaultOptionFromConfig } from "../relayer/src/evm/deployFabric";
 import { writeDeployment } from "../relayer/src/evm/deployment";
-import { addBondFromBalance } from "../relayer/src/evm/tunnelVault";
+import { addCollateralFromBalance, mintTestCollateral } from "../relayer/src/evm/tunnelVault";
+import { formatUnits, parseUnits } from "ethers";
 import { startRelayer } from "../relayer/src/relayer";
 import { TunnelClient, formatBtc, parseAmount, type DepositStatus } from "../relayer/src/sdk";
 
@@ -38,7 +39,8 @@ const [OPERATOR_KEY, USER_KEY, RELAYER_KEY] = DEV_KEYS;
 const MINE_INTERVAL_MS = 400;
 const STEP_TIMEOUT_MS = 60_000;
 const DEMO_TIMEOUT_MS = 170_000;
-const BOND = parseAmount("0.5");
+/** Collateral the operator posts: 300 tCOL, worth 3 BTC at the local price (1 tCOL = 0.01 BTC), backing 2 BTC. */
+const COLLATERAL = parseUnits("300", 18);
 const DEPOSIT = parseAmount("1");
 const WITHDRAWAL = parseAmount("0.4");
 
@@ -193,20 +195,17 @@ async function demo(logFile: string, workDir: string): Promise<void> {
 
   const printDeposit = (s: DepositStatus): void => detail(describeDeposit(s));
 
-  // 7. Bond
-  step(`operator bootstraps its bond: deposits ${formatBtc(BOND)} BTC to its own vault, bonds the hemiBTC it gets`);
-  const bondDep = await operatorClient.sendDepositFromNodeWallet({
-    amountSats: BOND,
-    recipient: operator.address,
-    vaultId,
-  });
-  detail(`deposit tx ${bondDep.txid} (funded by faucet tx ${bondDep.fundingTxid})`);
-  const bondMinted = await operatorClient.trackDeposit(bondDep.txid, {
-    timeoutMs: STEP_TIMEOUT_MS,
-    onUpdate: printDeposit,
-  });
-  const bond = await addBondFromBalance(operator, deployment.contracts.BitcoinTunnel, vaultId, bondMinted.minted ?? 0n);
-  detail(`vault ${vaultId} bond: ${formatBtc(bond)} hemiBTC (covers withdrawals up to that amount)`);
+  // 7. Collateral
+  step(
+    `operator posts ${formatUnits(COLLATERAL, 18)} tCOL of collateral to vault ${vaultId} (minted from the local test token)`,
+  );
+  await mintTestCollateral(operator, deployment.contracts.BitcoinTunnel, COLLATERAL);
+  const collateral = await addCollateralFromBalance(operator, deployment.contracts.BitcoinTunnel, vaultId, COLLATERAL);
+  const backing = await operatorClient.tunnel.vaultBacking(vaultId);
+  detail(
+    `vault ${vaultId} collateral: ${formatUnits(collateral, 18)} tCOL, worth ${formatBtc(backing.collateralSats)} BTC ` +
+      `(backs ${formatBtc(backing.depositCapacity)} BTC of deposits at the 150% collateral ratio)`,
+  );
 
   // 8. User deposit
   const ins = await userClient.depositInstructions(user.address, vaultId);
@@ -249,7 +248,7 @@ async function demo(logFile: string, workDir: string): Promise<void> {
   );
   for (const x of sum.vaults) {
     detail(
-      `vault ${x.id} ${x.status}: custody ${formatBtc(x.custody)} BTC, pending ${formatBtc(x.pending)}, bond ${formatBtc(x.bond)}, fees ${x.accruedFees} sat`,
+      `vault ${x.id} ${x.status}: custody ${formatBtc(x.custody)} BTC, pending ${formatBtc(x.pending)}, collateral ${formatUnits(x.collateral, 18)} tCOL, fees ${x.accruedFees} sat`,
     );
   }
   detail(

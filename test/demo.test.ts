@@ -58,7 +58,7 @@ describe("npm run demo (end to end, child process)", function () {
     expect(out).to.match(/\[4\] deployed \(anchored at Bitcoin block 101\)/);
     expect(out).to.match(/BitcoinTunnel +0x[0-9a-fA-F]{40}/);
     expect(out).to.match(/\[5\] relayer running in this process: roles headers, deposits, withdrawals/);
-    expect(out).to.match(/vault 1 bond: 0\.49950000 hemiBTC/);
+    expect(out).to.match(/vault 1 collateral: 300\.0 tCOL, worth 3\.00000000 BTC \(backs 2\.00000000 BTC of deposits/);
     // Which intermediate states are printed depends on when the poller looks; the first one after broadcast is
     // one of these, and a block with some of the 6 confirmations is always seen before the mint.
     expect(out).to.match(

@@ -244,7 +244,8 @@ contract BitcoinTunnel is AccessControl, ITunnelEvents, ITunnelErrors {
         BitcoinLightClient.TxInBlock[] calldata txs,
         uint32[] calldata outputIndexes
     ) external whenNotPaused returns (uint256 confirmed) {
-        return TunnelDeposits.confirmDepositsInBlock(_s, lightClient, token, blockHeader, blockHeight, txs, outputIndexes);
+        return
+            TunnelDeposits.confirmDepositsInBlock(_s, lightClient, token, blockHeader, blockHeight, txs, outputIndexes);
     }
 
     // ------------------------------------------------------------------------------------------------------------

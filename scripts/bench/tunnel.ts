@@ -1,13 +1,16 @@
 /**
  * Gas benchmark of the BTC tunnel: gas per confirmed deposit, alone (confirmDeposit) and per deposit in a batch of
- * 20 from one block (confirmDepositsInBlock), plus withdrawal request and payout proof. Deposits are real signed
+ * 20 from one block (confirmDepositsInBlock), withdrawal request and payout proof, collateral posted and released,
+ * a challenge and a liquidation; and the deployed size of the tunnel and each of its modules. Deposits are real signed
  * transactions (one P2WPKH input; custody output, OP_RETURN <recipient>, change) in a regtest block of 21
  * transactions (merkle depth 5) mined with real proof of work; each recipient is a fresh address (a cold balance).
  * Run: npx hardhat run scripts/bench/tunnel.ts. Prints a table and writes bench/results/tunnel.json.
  */
-import { ethers } from "hardhat";
+import { artifacts, ethers } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Transaction } from "bitcoinjs-lib";
-import type { BitcoinTunnel } from "../../typechain-types";
+import { TestCollateral__factory, type BitcoinTunnel } from "../../typechain-types";
+import { deployTunnel } from "../../relayer/src/evm/tunnelDeploy";
 import {
   TunnelBitcoinChain,
   depositTx,
@@ -20,6 +23,16 @@ import { hex0x } from "../../test/helpers/bitcoinData";
 import { printTable, writeBenchResult } from "./report";
 
 const BATCH = 20;
+/** 15,000 tCOL: worth 150 BTC at the default price, backing 100 BTC. */
+const COLLATERAL = 15_000n * 10n ** 18n;
+const MODULES = [
+  "BitcoinTunnel",
+  "TunnelVaults",
+  "TunnelDeposits",
+  "TunnelWithdrawals",
+  "TunnelLiquidation",
+  "HemiBTC",
+];
 const TERMS = {
   depositFeeBps: 10,
   depositFlatFee: 100n,
@@ -37,11 +50,17 @@ interface Setup {
 async function setup(): Promise<Setup> {
   const [admin, operator] = await ethers.getSigners();
   const btc = await TunnelBitcoinChain.deploy();
-  const tunnel = await (await ethers.getContractFactory("BitcoinTunnel")).deploy(await btc.client.getAddress(), admin);
+  const d = await deployTunnel({ signer: admin, lightClient: await btc.client.getAddress(), admin: admin.address });
+  const tunnel = d.tunnel;
   await (await tunnel.grantRole(await tunnel.VAULT_MANAGER_ROLE(), admin.address)).wait();
   await (await tunnel.grantRole(await tunnel.OPERATOR_ROLE(), operator.address)).wait();
   const custody = randomP2wpkh();
   await (await tunnel.connect(operator).createVault(custody, TERMS)).wait();
+  // Collateral for 100 BTC (1 tCOL = 0.01 BTC, 150%), so that no deposit of the benchmark leaves the vault short.
+  const col = TestCollateral__factory.connect(d.CollateralToken, operator);
+  await (await col.mint(operator.address, COLLATERAL * 2n)).wait();
+  await (await col.approve(d.BitcoinTunnel, ethers.MaxUint256)).wait();
+  await (await tunnel.connect(operator).addCollateral(1, COLLATERAL)).wait();
   // Warm the global counters with a first deposit, as on a tunnel in service.
   const first = depositTx(custody, 1_000_000n, ethers.Wallet.createRandom().address, {
     extra: [{ script: randomP2wpkh(), value: 500_000n }],
@@ -93,22 +112,16 @@ async function main() {
     ),
   );
 
-  // Withdrawal: request, then the payout proof.
-  const [, operator] = await ethers.getSigners();
-  const bondSrc = depositTx(s.custody, 5_000_000n, operator.address);
-  const bb = await s.btc.mineConfirmed([bondSrc]);
-  await (await s.tunnel.confirmDeposit(s.btc.proof(bb, bondSrc), 0)).wait();
-  await (
-    await (
-      await ethers.getContractAt("HemiBTC", await s.tunnel.token())
-    )
-      .connect(operator)
-      .approve(s.tunnel, 4_000_000n)
-  ).wait();
-  await (await s.tunnel.connect(operator).addBond(1, 4_000_000n)).wait();
+  // Withdrawal: request (2 arguments; and with the most fee accepted), then the payout proof.
+  const [, operator, holder] = await ethers.getSigners();
+  const src = depositTx(s.custody, 5_000_000n, operator.address);
+  const bb = await s.btc.mineConfirmed([src]);
+  await (await s.tunnel.confirmDeposit(s.btc.proof(bb, src), 0)).wait();
   const userScript = randomP2wpkh();
-  const requestGas = await gasOf(s.tunnel.connect(operator).requestWithdrawal(userScript, 500_000n));
+  const op = s.tunnel.connect(operator);
+  const requestGas = await gasOf(op["requestWithdrawal(bytes,uint64)"](userScript, 500_000n));
   const id = await s.tunnel.withdrawalCount();
+  const requestMaxFeeGas = await gasOf(op["requestWithdrawal(bytes,uint64,uint64)"](userScript, 500_000n, 10_000n));
   const w = await s.tunnel.withdrawal(id);
   const payout = signedTx([
     { script: userScript, value: w.sats - w.fee },
@@ -118,6 +131,22 @@ async function main() {
   const pb = await s.btc.mineConfirmed([payout]);
   const finalizeGas = await gasOf(s.tunnel.finalizeWithdrawal(id, s.btc.proof(pb, payout)));
 
+  // Collateral: posted, released (free collateral above the requirement).
+  const addCollateralGas = await gasOf(op.addCollateral(1, 10n ** 18n));
+  const withdrawCollateralGas = await gasOf(op.withdrawCollateral(1, 10n ** 18n, operator.address));
+
+  // A withdrawal left unpaid is challenged (paid in collateral, vault slashed), then a holder liquidates.
+  const src2 = depositTx(s.custody, 2_000_000n, holder.address);
+  const b2 = await s.btc.mineConfirmed([src2]);
+  await (await s.tunnel.confirmDeposit(s.btc.proof(b2, src2), 0)).wait();
+  const unpaid = await s.tunnel.withdrawalCount();
+  await time.increaseTo((await s.tunnel.withdrawal(unpaid)).deadline + 1n);
+  const challengeGas = await gasOf(s.tunnel.challengeWithdrawal(unpaid));
+  const liquidateGas = await gasOf(s.tunnel.connect(holder).liquidate(1, 1_000_000n));
+
+  const sizes: Record<string, number> = {};
+  for (const m of MODULES) sizes[m] = ((await artifacts.readArtifact(m)).deployedBytecode.length - 2) / 2;
+
   const perBatched = Math.round(batchGas / BATCH);
   printTable(
     "BitcoinTunnel gas (block of 21 txs, merkle depth 5; fresh recipient per deposit)",
@@ -126,16 +155,32 @@ async function main() {
       ["confirmDeposit (one deposit alone, median of 5)", aloneGas, aloneGas],
       ["  of which light client verifyTx (call from a contract)", Number(verifyGas), "-"],
       [`confirmDepositsInBlock (${BATCH} deposits, one block)`, batchGas, perBatched],
-      ["requestWithdrawal", requestGas, "-"],
+      ["requestWithdrawal(bytes,uint64)", requestGas, "-"],
+      ["requestWithdrawal(bytes,uint64,uint64) (max fee)", requestMaxFeeGas, "-"],
       ["finalizeWithdrawal (payout proof)", finalizeGas, "-"],
+      ["addCollateral", addCollateralGas, "-"],
+      ["withdrawCollateral (release)", withdrawCollateralGas, "-"],
+      ["challengeWithdrawal (paid in collateral, vault slashed)", challengeGas, "-"],
+      ["liquidate (burn hemiBTC for collateral)", liquidateGas, "-"],
     ],
+  );
+  printTable(
+    "BitcoinTunnel deployed sizes (EIP-170 limit 24,576 bytes)",
+    ["contract", "bytes", "room"],
+    MODULES.map((m) => [m, sizes[m], 24_576 - sizes[m]]),
   );
   const file = writeBenchResult("tunnel", {
     note: "Gas of tunnel transactions (receipt gasUsed, including the 21000 base and calldata). Deposits: one P2WPKH input; custody, OP_RETURN and change outputs; block of 21 txs (merkle depth 5); fresh recipient each.",
     depositAlone: { gasUsed: aloneGas, samples: alone, lightClientVerifyTx: Number(verifyGas) },
     depositBatch: { deposits: BATCH, gasUsed: batchGas, gasPerDeposit: perBatched },
     requestWithdrawal: { gasUsed: requestGas },
+    requestWithdrawalMaxFee: { gasUsed: requestMaxFeeGas },
     finalizeWithdrawal: { gasUsed: finalizeGas },
+    addCollateral: { gasUsed: addCollateralGas },
+    withdrawCollateral: { gasUsed: withdrawCollateralGas },
+    challengeWithdrawal: { gasUsed: challengeGas },
+    liquidate: { gasUsed: liquidateGas },
+    deployedBytes: sizes,
   });
   console.log(`\nwrote ${file}`);
 }

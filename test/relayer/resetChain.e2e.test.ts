@@ -14,7 +14,7 @@ import path from "node:path";
 import { displayToInternal } from "../../relayer/src/bitcoin/byteOrder";
 import { startRegtestNode, type RunningRegtestNode } from "../../relayer/src/bitcoin/node";
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
-import { randomKey, type KeyPair } from "../../relayer/src/bitcoin/txBuilder";
+import type { KeyPair } from "../../relayer/src/bitcoin/txBuilder";
 import { checkStateMarker, deploymentIdentity, markerKey } from "../../relayer/src/core/stateMarker";
 import { readDeployment, type Deployment } from "../../relayer/src/evm/deployment";
 import { TUNNEL_ABI } from "../../relayer/src/evm/tunnel";
@@ -23,8 +23,8 @@ import { DepositStore } from "../../relayer/src/roles/deposits/depositStore";
 import { custodyScriptOf, parseCustodyKey } from "../../relayer/src/roles/withdrawals/custodyKey";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
 import { removeTestKeys, TEST_REDIS_URL } from "./helpers/redisKeys";
-import { spawnCli, waitFor, type CliProcess } from "./helpers/relayerProcess";
-import { buildDeposit, fanOut, fundFromCoinbase, type Coin } from "./helpers/tunnelBitcoin";
+import { deployWithCli, spawnCli, waitFor, type CliProcess } from "./helpers/relayerProcess";
+import { buildDeposit, depositorCoins, type Coin } from "./helpers/tunnelBitcoin";
 
 const RECIPIENT = "0x" + "42".repeat(20);
 
@@ -46,10 +46,7 @@ describe("relayer after the EVM chain is reset and redeployed (same addresses)",
   before(async () => {
     btcNode = await startRegtestNode();
     btc = new BitcoinRpcClient({ url: btcNode.url });
-    miner = await btc.getNewAddress();
-    funder = randomKey();
-    const [coinbase] = await fundFromCoinbase(btc, funder, 1);
-    coins = await fanOut(btc, funder, coinbase, 4, 1_000_000n);
+    ({ funder, coins, miner } = await depositorCoins(btc, 4));
     evm = await startEvmNode();
     port = Number(new URL(evm.url).port);
   });
@@ -81,17 +78,16 @@ describe("relayer after the EVM chain is reset and redeployed (same addresses)",
   }
 
   async function deploy(): Promise<Deployment> {
-    const cli = spawnCli(["deploy", "--out-dir", outDir], {
-      EVM_RPC_URL: evm.url,
-      BITCOIN_RPC_URL: btcNode.url,
-      RELAYER_PRIVATE_KEY: DEV_KEYS[0],
-      DEPLOY_ANCHOR_MARGIN: "0",
-      VAULT_CUSTODY_KEY: custodyKeyHex,
-      VAULT_CONFIRMATIONS: "2",
-    });
-    const { code } = await cli.exited;
-    expect(code, cli.output()).to.equal(0);
-    return readDeployment(path.join(outDir, "31337.json"));
+    return readDeployment(
+      await deployWithCli(outDir, {
+        EVM_RPC_URL: evm.url,
+        BITCOIN_RPC_URL: btcNode.url,
+        RELAYER_PRIVATE_KEY: DEV_KEYS[0],
+        DEPLOY_ANCHOR_MARGIN: "0",
+        VAULT_CUSTODY_KEY: custodyKeyHex,
+        VAULT_CONFIRMATIONS: "2",
+      }),
+    );
   }
 
   /** Broadcasts a deposit of `coin` to the vault and mines it in a block of its own; returns its txid. */

@@ -12,7 +12,7 @@ import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { keyOutput, randomKey, type KeyPair, type SpendType } from "../../relayer/src/bitcoin/txBuilder";
 import { readDeployment, type Deployment } from "../../relayer/src/evm/deployment";
 import { HEMI_BTC_ABI, TUNNEL_ABI, WithdrawalStatus } from "../../relayer/src/evm/tunnel";
-import { addBondFromBalance, createOperatorVault } from "../../relayer/src/evm/tunnelVault";
+import { addCollateralFromBalance, createOperatorVault, mintTestCollateral } from "../../relayer/src/evm/tunnelVault";
 import { custodyScriptOf, parseCustodyKey } from "../../relayer/src/roles/withdrawals/custodyKey";
 import { buildPayout } from "../../relayer/src/roles/withdrawals/payoutBuilder";
 import { PayoutStore } from "../../relayer/src/roles/withdrawals/payoutStore";
@@ -32,6 +32,8 @@ const TERMS = {
   2: { bps: 25n, flat: 0n, min: 10_000n, conf: 3 },
 } as const;
 const BOND_SATS = 5_000_000n;
+/** Collateral the operator posts to vault 1 before withdrawals (300 tokens of 18 decimals). */
+const COLLATERAL_UNITS = 300n * 10n ** 18n;
 /** Signer of the second relayer (Hardhat account 7). */
 const SECOND_KEY = HDNodeWallet.fromPhrase(MNEMONIC, undefined, "m/44'/60'/0'/0/7").privateKey;
 const USER_DEPOSITS = 200;
@@ -92,14 +94,13 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     return firstRun;
   }
 
-  /** The operator bonds 4,000,000 sat of its hemiBTC to vault 1 of the first scenario (once). */
+  /** The operator posts COLLATERAL_UNITS of the local TestCollateral to vault 1 of the first scenario (once). */
   function bondOnce(s: ScenarioResult): Promise<bigint> {
-    bondRun ??= addBondFromBalance(
-      new Wallet(DEV_KEYS[0], provider),
-      s.deployment.contracts.BitcoinTunnel,
-      1,
-      4_000_000n,
-    );
+    bondRun ??= (async () => {
+      const operator = new Wallet(DEV_KEYS[0], provider);
+      await mintTestCollateral(operator, s.deployment.contracts.BitcoinTunnel, COLLATERAL_UNITS);
+      return addCollateralFromBalance(operator, s.deployment.contracts.BitcoinTunnel, 1, COLLATERAL_UNITS);
+    })();
     return bondRun;
   }
 
@@ -432,8 +433,8 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
   it("pays 20 withdrawals on Bitcoin exactly once each (across a SIGKILL and restart) and finalizes them on the EVM", async () => {
     const first = await firstScenario();
     const { tunnel } = first;
-    const bond = await bondOnce(first);
-    expect(bond).to.equal(4_000_000n);
+    // The operator posts collateral (the local TestCollateral) so that its vault serves withdrawals.
+    expect(await bondOnce(first)).to.equal(COLLATERAL_UNITS);
     if (first.relayer.proc.exitCode !== null || first.relayer.proc.signalCode !== null) {
       first.relayer = relayer(first.file, first.prefix, first.custodyKeyHex);
     }
@@ -447,7 +448,7 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
         for (let k = 0; k < 4; k++) {
           const script = keyOutput(randomKey(), types[(ui + k) % 3]).script.toString("hex");
           const sats = 60_000n + BigInt(ui * 4 + k) * 1_000n;
-          const receipt = await (await t.requestWithdrawalFrom(1, "0x" + script, sats)).wait();
+          const receipt = await (await t["requestWithdrawalFrom(uint32,bytes,uint64)"](1, "0x" + script, sats)).wait();
           const ev = receipt.logs
             .map((l: { topics: string[]; data: string }) => tunnel.interface.parseLog(l))
             .find((e: { name: string } | null) => e?.name === "WithdrawalRequested");
@@ -540,7 +541,11 @@ describe("relayer tunnel roles (end to end: Redis, Hardhat node, embedded Bitcoi
     const scripts = [0, 1].map(() => keyOutput(randomKey(), "p2wpkh").script.toString("hex"));
     for (const script of scripts) {
       const receipt = await (
-        await (tunnel.connect(user) as Contract).requestWithdrawalFrom(1, "0x" + script, 80_000n)
+        await (tunnel.connect(user) as Contract)["requestWithdrawalFrom(uint32,bytes,uint64)"](
+          1,
+          "0x" + script,
+          80_000n,
+        )
       ).wait();
       const ev = receipt.logs
         .map((l: { topics: string[]; data: string }) => tunnel.interface.parseLog(l))

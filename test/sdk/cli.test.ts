@@ -225,7 +225,7 @@ describe("CLI deposit / withdraw / status", function () {
       const help = await cli(["bond", "--help"], env);
       expect(help.code).to.equal(0);
       expect(help.stdout).to.match(/--amount <tokens>/);
-      expect(help.stdout).to.match(/--vault N .*default/);
+      expect(help.stdout).to.match(/--vault <N> .*\(default: /);
       const before = (await stack.tunnel.vault(1)).collateral;
       const ok = await cli(["bond", "--amount", "25.5", "--mint", "--private-key", DEV_KEYS[0]], env);
       expect(ok.code, ok.stderr).to.equal(0);

@@ -87,7 +87,8 @@ export async function startTunnelStack(
     };
     await (await tunnel.createVault("0x" + custodyScript, terms)).wait();
     const vaultId = 1;
-    if ((opts.confirmations ?? 6) !== 6) await (await tunnel.setVaultConfirmations(vaultId, opts.confirmations ?? 6)).wait();
+    if ((opts.confirmations ?? 6) !== 6)
+      await (await tunnel.setVaultConfirmations(vaultId, opts.confirmations ?? 6)).wait();
     // Collateral for 10 BTC at the default price (1 tCOL = 1,000,000 sat): backs 6.67 BTC of custody at 150%.
     const units = opts.collateral ?? 1_000n * 10n ** 18n;
     if (units > 0n) {

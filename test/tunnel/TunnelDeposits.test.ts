@@ -349,7 +349,9 @@ describe("TunnelDeposits", function () {
       ]) {
         const txs = scripts.map((sc) => depositTx(sc, 20_000n, user.address));
         const block = await btc.mineConfirmed(txs, 5);
-        await expect(batch(block, txs)).to.be.revertedWithCustomError(client, "InsufficientConfirmations").withArgs(5, 6);
+        await expect(batch(block, txs))
+          .to.be.revertedWithCustomError(client, "InsufficientConfirmations")
+          .withArgs(5, 6);
         await btc.extend(1);
         await expect(batch(block, txs)).to.emit(tunnel, "DepositConfirmed");
       }

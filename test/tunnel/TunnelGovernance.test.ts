@@ -65,13 +65,17 @@ describe("TunnelGovernance", function () {
 
   it("checks every setting's bounds and records it with an event", async function () {
     const { tunnel, manager } = f;
-    await expect(tunnel.setFeeLimits(5001, 50)).to.be.revertedWithCustomError(tunnel, "FeeLimitTooHigh").withArgs(5001, 50);
+    await expect(tunnel.setFeeLimits(5001, 50))
+      .to.be.revertedWithCustomError(tunnel, "FeeLimitTooHigh")
+      .withArgs(5001, 50);
     const flatCap = 2_100_000_000_000_000n;
     await expect(tunnel.setFeeLimits(5000, flatCap + 1n)).to.be.revertedWithCustomError(tunnel, "FeeLimitTooHigh");
     await expect(tunnel.setFeeLimits(5000, flatCap)).to.emit(tunnel, "FeeLimitsSet").withArgs(5000, flatCap);
     await expect(tunnel.setWithdrawalWindow(60)).to.be.revertedWithCustomError(tunnel, "InvalidWithdrawalWindow");
     await expect(tunnel.setWithdrawalWindow(7200)).to.emit(tunnel, "WithdrawalWindowSet").withArgs(7200);
-    await expect(tunnel.setFeeRaiseDelay(60)).to.be.revertedWithCustomError(tunnel, "InvalidFeeRaiseDelay").withArgs(60);
+    await expect(tunnel.setFeeRaiseDelay(60))
+      .to.be.revertedWithCustomError(tunnel, "InvalidFeeRaiseDelay")
+      .withArgs(60);
     await expect(tunnel.setFeeRaiseDelay(3600)).to.emit(tunnel, "FeeRaiseDelaySet").withArgs(3600);
     await expect(tunnel.setCollateralPrice(0)).to.be.revertedWithCustomError(tunnel, "InvalidCollateralPrice");
     await expect(tunnel.setCollateralPrice(5)).to.emit(tunnel, "CollateralPriceSet").withArgs(5);

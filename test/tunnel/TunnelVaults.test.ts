@@ -35,7 +35,9 @@ describe("TunnelVaults", function () {
         await expect(op.createVault(bad, TERMS)).to.be.revertedWithCustomError(tunnel, "UnsupportedCustodyScript");
       }
       const p2tr = Buffer.concat([Buffer.from("5120", "hex"), Buffer.alloc(32, 7)]);
-      await expect(op.createVault(p2tr, TERMS)).to.emit(tunnel, "VaultCreated").withArgs(2, operator.address, hex0x(p2tr));
+      await expect(op.createVault(p2tr, TERMS))
+        .to.emit(tunnel, "VaultCreated")
+        .withArgs(2, operator.address, hex0x(p2tr));
       expect(await tunnel.vaultOfScript(p2tr)).to.equal(2n);
       const v = await tunnel.vault(2);
       expect([v.confirmations, v.custodyScriptHash, v.collateral]).to.deep.equal([6n, ethers.keccak256(p2tr), 0n]);
@@ -139,7 +141,9 @@ describe("TunnelVaults", function () {
         tunnel,
         "InvalidGracePeriod",
       );
-      await expect(tunnel.connect(admin).setDepositGracePeriod(288)).to.emit(tunnel, "DepositGracePeriodSet").withArgs(288);
+      await expect(tunnel.connect(admin).setDepositGracePeriod(288))
+        .to.emit(tunnel, "DepositGracePeriodSet")
+        .withArgs(288);
     });
   });
 
@@ -174,7 +178,9 @@ describe("TunnelVaults", function () {
     it("releases collateral only as custody drains through paid withdrawals", async function () {
       const { tunnel, token, user, operator, custody } = f;
       await deposit(f, depositTx(custody, 100_000_000n, user.address));
-      await tunnel.connect(operator).withdrawCollateral(1, (await tunnel.vaultBacking(1)).freeCollateral, operator.address);
+      await tunnel
+        .connect(operator)
+        .withdrawCollateral(1, (await tunnel.vaultBacking(1)).freeCollateral, operator.address);
       await tunnel.connect(operator).closeVault(1);
       const held0 = (await tunnel.vault(1)).collateral;
       const id = await request(f, userScript, 60_000_000n);

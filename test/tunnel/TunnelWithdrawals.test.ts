@@ -266,7 +266,7 @@ describe("TunnelWithdrawals", function () {
 
   describe("terms of the request (issue 11, items 5 and 6)", function () {
     it("a fee raise does not reach a request in the same block, nor before the raise delay", async function () {
-      const { tunnel, user, operator } = f;
+      const { tunnel, operator } = f;
       // Measured by the audit: quoted 20,200 sats for 10,000,000, charged 600,000 after a raise in between.
       const sats = 10_000_000n;
       expect(await tunnel.withdrawalFee(1, sats)).to.equal(20_200n);

@@ -69,7 +69,8 @@ library TunnelGovernance {
     }
 
     function setFeeRaiseDelay(TunnelState storage s, uint32 delay) internal {
-        if (delay < MIN_FEE_RAISE_DELAY || delay > MAX_FEE_RAISE_DELAY) revert ITunnelErrors.InvalidFeeRaiseDelay(delay);
+        if (delay < MIN_FEE_RAISE_DELAY || delay > MAX_FEE_RAISE_DELAY)
+            revert ITunnelErrors.InvalidFeeRaiseDelay(delay);
         s.config.feeRaiseDelay = delay;
         emit ITunnelEvents.FeeRaiseDelaySet(delay);
     }
@@ -81,9 +82,8 @@ library TunnelGovernance {
     }
 
     function setCollateralRatios(TunnelState storage s, uint16 ratio, uint16 threshold, uint16 bonus) internal {
-        if (
-            threshold < MIN_RATIO_BPS || ratio < threshold || ratio > MAX_RATIO_BPS || bonus > MAX_BONUS_BPS
-        ) revert ITunnelErrors.InvalidCollateralRatios(ratio, threshold, bonus);
+        if (threshold < MIN_RATIO_BPS || ratio < threshold || ratio > MAX_RATIO_BPS || bonus > MAX_BONUS_BPS)
+            revert ITunnelErrors.InvalidCollateralRatios(ratio, threshold, bonus);
         TunnelConfig storage c = s.config;
         c.collateralRatioBps = ratio;
         c.liquidationThresholdBps = threshold;

@@ -20,7 +20,8 @@ library TunnelLiquidation {
     using TunnelRules for TunnelState;
 
     /// @notice Burns `sats` hemiBTC of the caller and pays it collateral worth sats * (1 + bonus) of the vault
-    ///         (all the vault has beyond what its pending withdrawals may claim, if less); the vault's custody is written down by `sats`.
+    ///         (all the vault has beyond what its pending withdrawals may claim, if less); the vault's custody is
+    ///         written down by `sats`.
     function liquidate(
         TunnelState storage s,
         HemiBTC token,

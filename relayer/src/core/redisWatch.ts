@@ -12,11 +12,23 @@ import { redactUrl } from "../config/load";
 import { errorMessage } from "./logger";
 import { markerKey } from "./stateMarker";
 
-/** Errors of a Redis connection that is down (refused, reset, closed, timed out): part of an outage. */
-export function isRedisConnectionError(err: unknown): boolean {
+/** Messages only ioredis gives (a connection that is down, closed, or does not answer in time). */
+const IOREDIS_DOWN =
+  /Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries|enableOfflineQueue|Socket closed unexpectedly/i;
+/** Socket errors, which any client gives: Redis's only when they name its port. */
+const SOCKET_DOWN = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH/;
+
+/**
+ * Errors of a Redis connection that is down (refused, reset, closed, timed out): part of an outage. A socket error
+ * counts only when it is about Redis's port (`redisPort`), so that the Bitcoin or EVM node going away is still told.
+ */
+export function isRedisConnectionError(err: unknown, redisPort?: number): boolean {
   const msg = errorMessage(err);
-  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|Connection is closed|Stream isn't writeable|Command timed out|connect ETIMEDOUT|Reached the max retries|enableOfflineQueue|Socket closed unexpectedly/i.test(
-    msg,
+  if (/bitcoind|JSON-RPC/i.test(msg)) return false;
+  if (IOREDIS_DOWN.test(msg)) return true;
+  if (!SOCKET_DOWN.test(msg)) return false;
+  return (
+    redisPort === undefined || msg.includes(`:${redisPort}`) || (err as { port?: unknown } | null)?.port === redisPort
   );
 }
 
@@ -46,8 +58,10 @@ export class RedisWatch {
   private checking: Promise<void> | undefined;
   private readonly stateLostHandlers: (() => void | Promise<void>)[] = [];
   private readonly stateLost: Counter;
+  private readonly port: number;
 
   constructor(private readonly o: RedisWatchOptions) {
+    this.port = Number(new URL(o.url).port || "6379");
     this.conn = new Redis(o.url, {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -85,7 +99,7 @@ export class RedisWatch {
    * ends) when it is one; returns false for other errors, which the caller logs.
    */
   absorb(err: unknown): boolean {
-    if (!isRedisConnectionError(err)) return false;
+    if (!isRedisConnectionError(err, this.port)) return false;
     this.absorbed++;
     return true;
   }

@@ -125,10 +125,7 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
   });
   const tunnelAddress = t.BitcoinTunnel;
   const hemiBtc = t.HemiBTC;
-  opts.log?.info(
-    { address: tunnelAddress, hemiBTC: hemiBtc, gasUsed: t.gasUsed.toString() },
-    "BitcoinTunnel deployed",
-  );
+  opts.log?.info({ address: tunnelAddress, hemiBTC: hemiBtc, gasUsed: t.gasUsed.toString() }, "BitcoinTunnel deployed");
   let vaults: Deployment["vaults"];
   if (opts.vault !== undefined) {
     const v = await createOperatorVault({

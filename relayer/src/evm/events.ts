@@ -7,7 +7,11 @@ export interface ParsedEvent {
 }
 
 /** Decodes the events that `contract` (at `address`) emitted among receipt logs; other logs are skipped. */
-export function parseContractEvents(contract: { interface: Interface }, address: string, logs: readonly Log[]): ParsedEvent[] {
+export function parseContractEvents(
+  contract: { interface: Interface },
+  address: string,
+  logs: readonly Log[],
+): ParsedEvent[] {
   const out: ParsedEvent[] = [];
   for (const l of logs) {
     if (l.address.toLowerCase() !== address.toLowerCase()) continue;

@@ -5,9 +5,9 @@
  */
 import type { ContractRunner, InterfaceAbi, Log } from "ethers";
 import { parseContractEvents, type ParsedEvent } from "./events";
-import { BitcoinLightClient__factory, type BitcoinLightClient } from "../../../typechain-types";
+import { BitcoinLightClient__factory } from "../../../typechain-types/factories/contracts/bitcoin/BitcoinLightClient__factory";
+import type { BitcoinLightClient } from "../../../typechain-types";
 import {
-  HEMI_BTC_ABI,
   TUNNEL_ABI,
   toDepositRecord,
   toWithdrawalRequested,

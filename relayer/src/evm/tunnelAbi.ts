@@ -4,7 +4,9 @@
  * that breaks the relayer or the SDK fails `npm run typecheck`. Hashes are bytes32 in internal byte order, amounts
  * are satoshis.
  */
-import { BitcoinTunnel__factory, HemiBTC__factory, type BitcoinTunnel } from "../../../typechain-types";
+import { BitcoinTunnel__factory } from "../../../typechain-types/factories/contracts/tunnel/BitcoinTunnel__factory";
+import { HemiBTC__factory } from "../../../typechain-types/factories/contracts/tunnel/HemiBTC__factory";
+import type { BitcoinTunnel } from "../../../typechain-types";
 import type { ContractRunner } from "ethers";
 
 export type { BitcoinLightClient, BitcoinTunnel, HemiBTC } from "../../../typechain-types";

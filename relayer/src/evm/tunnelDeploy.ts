@@ -5,15 +5,13 @@
  * the demo, the benches and the tests, with the typechain factories of the compiled contracts.
  */
 import type { Signer } from "ethers";
-import {
-  BitcoinTunnel__factory,
-  TestCollateral__factory,
-  TunnelDeposits__factory,
-  TunnelLiquidation__factory,
-  TunnelVaults__factory,
-  TunnelWithdrawals__factory,
-  type BitcoinTunnel,
-} from "../../../typechain-types";
+import { BitcoinTunnel__factory } from "../../../typechain-types/factories/contracts/tunnel/BitcoinTunnel__factory";
+import { TestCollateral__factory } from "../../../typechain-types/factories/contracts/tunnel/TestCollateral__factory";
+import { TunnelDeposits__factory } from "../../../typechain-types/factories/contracts/tunnel/modules/TunnelDeposits__factory";
+import { TunnelLiquidation__factory } from "../../../typechain-types/factories/contracts/tunnel/modules/TunnelLiquidation__factory";
+import { TunnelVaults__factory } from "../../../typechain-types/factories/contracts/tunnel/modules/TunnelVaults__factory";
+import { TunnelWithdrawals__factory } from "../../../typechain-types/factories/contracts/tunnel/modules/TunnelWithdrawals__factory";
+import type { BitcoinTunnel } from "../../../typechain-types";
 import type { BitcoinTunnelLibraryAddresses } from "../../../typechain-types/factories/contracts/tunnel/BitcoinTunnel__factory";
 
 /** The default collateral price of local deployments: 1 tCOL (1e18 units) = 0.01 BTC. */

@@ -13,7 +13,8 @@
  */
 import { type Signer } from "ethers";
 import type { OutputSpec } from "../bitcoin/txBuilder";
-import { IERC20__factory, TestCollateral__factory } from "../../../typechain-types";
+import { IERC20__factory } from "../../../typechain-types/factories/@openzeppelin/contracts/token/ERC20/IERC20__factory";
+import { TestCollateral__factory } from "../../../typechain-types/factories/contracts/tunnel/TestCollateral__factory";
 import { parseContractEvents } from "./events";
 import { tunnelAt, type VaultTermsStruct } from "./tunnelAbi";
 

@@ -3,7 +3,7 @@
  * included, so reverts decode), and plain views of the structs they return. Hashes are bytes32 in internal byte
  * order, amounts are satoshis.
  */
-import { BitcoinLightClient__factory } from "../../../typechain-types";
+import { BitcoinLightClient__factory } from "../../../typechain-types/factories/contracts/bitcoin/BitcoinLightClient__factory";
 import {
   toDepositRecord as toRecord,
   type DepositRecord,

@@ -6,7 +6,7 @@
 import { displayToInternal, internalToDisplay } from "../bitcoin/byteOrder";
 import type { BitcoinTunnel } from "../evm/tunnelAbi";
 import { toDepositRecord } from "./abi";
-import { eventArgs as argsOf } from "./tunnelContext";
+import { eventArgs } from "./tunnelContext";
 import type { DepositStatus } from "./tunnelTypes";
 
 /** The minted status of deposit `txid` (display order; `vout`, else its first minted output), or undefined. */
@@ -19,13 +19,13 @@ export async function mintedFromTunnelRecord(
   const internal = displayToInternal(txid).toLowerCase();
   const logs = await tunnel.queryFilter(tunnel.filters.DepositConfirmed(), fromBlock, "latest");
   const mine = logs
-    .filter((l) => String(argsOf(l).txid).toLowerCase() === internal)
-    .filter((l) => vout === undefined || Number(argsOf(l).vout as bigint) === vout)
-    .sort((a, b) => Number(argsOf(a).vout as bigint) - Number(argsOf(b).vout as bigint));
+    .map((l) => ({ l, a: eventArgs(l) }))
+    .filter(({ a }) => String(a.txid).toLowerCase() === internal)
+    .filter(({ a }) => vout === undefined || Number(a.vout as bigint) === vout)
+    .sort((x, y) => Number(x.a.vout as bigint) - Number(y.a.vout as bigint));
   const ev = mine[0];
   if (ev === undefined) return undefined;
-  const a = argsOf(ev);
-  const out = Number(a.vout as bigint);
+  const out = Number(ev.a.vout as bigint);
   const record = toDepositRecord(await tunnel.depositRecord(internal, out));
   if (record.sequence === 0n) return undefined;
   return {
@@ -33,16 +33,16 @@ export async function mintedFromTunnelRecord(
     txid: internalToDisplay(internal),
     vout: out,
     vaultId: record.vaultId,
-    recipient: a.recipient as string,
-    sats: a.sats as bigint,
+    recipient: ev.a.recipient as string,
+    sats: ev.a.sats as bigint,
     blockHeight: record.blockHeight,
     confirmations: 0,
     lightClientConfirmations: 0,
     required: 0,
     sequence: record.sequence,
-    minted: a.minted as bigint,
+    minted: ev.a.minted as bigint,
     inBitcoinOrder: record.inBitcoinOrder,
-    evmTxHash: ev.transactionHash,
-    evmBlockNumber: ev.blockNumber,
+    evmTxHash: ev.l.transactionHash,
+    evmBlockNumber: ev.l.blockNumber,
   };
 }

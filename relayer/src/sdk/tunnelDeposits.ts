@@ -4,7 +4,6 @@
  */
 import { payments } from "bitcoinjs-lib";
 import { displayToInternal, internalToDisplay } from "../bitcoin/byteOrder";
-import { chooseFeeRate } from "../bitcoin/feeRate";
 import type { RawTransactionInfo } from "../bitcoin/rpcTypes";
 import { ECPair, type UtxoToSpend } from "../bitcoin/txBuilder";
 import { buildTxProof } from "../bitcoin/txProof";
@@ -33,7 +32,6 @@ const FALLBACK_FEE_RATE = 2;
 
 export class TunnelDeposits {
   constructor(private readonly ctx: TunnelContext) {}
-
 
   /**
    * What to pay to deposit for `recipient`: the vault's custody address and script, the OP_RETURN, its minimum,
@@ -104,7 +102,13 @@ export class TunnelDeposits {
 
   /** The node's fee estimate for 6 blocks in sat/vB, or 2 sat/vB when it has none (regtest). */
   async feeRate(): Promise<number> {
-    return (await chooseFeeRate(this.ctx.bitcoin, 6, FALLBACK_FEE_RATE)).satPerVb;
+    try {
+      const est = await this.ctx.bitcoin.estimateSmartFee(6);
+      if (est.feerate !== undefined && est.feerate > 0) return Math.max(1, Math.ceil(est.feerate * 100_000));
+    } catch {
+      // no estimator: fall back
+    }
+    return FALLBACK_FEE_RATE;
   }
 
   private checkAmount(ins: DepositInstructions, amountSats: bigint): void {
@@ -174,8 +178,7 @@ export class TunnelDeposits {
     // One vbyte of margin over the builder's own estimate, so that the no-change path always covers the fee.
     const fee = BigInt(Math.ceil((depositVsize(1, ins.custodyScript.length / 2) + 1) * feeRate));
     const fund = opts.amountSats + fee;
-    // An explicit fee rate: bitcoind refuses sendtoaddress without an estimate unless started with -fallbackfee.
-    const fundingTxid = await this.ctx.bitcoin.sendToAddress(pay.address, satsToBtcNumber(fund), feeRate);
+    const fundingTxid = await this.ctx.bitcoin.sendToAddress(pay.address, satsToBtcNumber(fund));
     const funding = await this.ctx.bitcoin.getRawTransaction(fundingTxid, true);
     const out = funding.vout.find((o) => o.scriptPubKey.hex === relayScript);
     if (out === undefined) throw new Error(`funding transaction ${fundingTxid} does not pay ${pay.address}`);
@@ -204,7 +207,11 @@ export class TunnelDeposits {
 
   /** The DepositConfirmed event of (txid internal, vout), if any. */
   private async depositEvent(txidInternal: string, vout: number): Promise<DepositEventInfo | undefined> {
-    const logs = await this.ctx.tunnel.queryFilter(this.ctx.tunnel.filters.DepositConfirmed(), this.ctx.fromBlock, "latest");
+    const logs = await this.ctx.tunnel.queryFilter(
+      this.ctx.tunnel.filters.DepositConfirmed(),
+      this.ctx.fromBlock,
+      "latest",
+    );
     for (const l of logs) {
       const a = eventArgs(l);
       if ((a.txid as string).toLowerCase() === txidInternal.toLowerCase() && Number(a.vout as bigint) === vout)
@@ -244,7 +251,8 @@ export class TunnelDeposits {
       info = await this.ctx.bitcoin.getRawTransaction(txid, true);
     } catch (err) {
       // Not on the node (or a node without -txindex): the tunnel's record still knows a minted deposit.
-      if (isNotFound(err)) return (await mintedFromTunnelRecord(this.ctx.tunnel, this.ctx.fromBlock, txid, vout)) ?? base;
+      if (isNotFound(err))
+        return (await mintedFromTunnelRecord(this.ctx.tunnel, this.ctx.fromBlock, txid, vout)) ?? base;
       throw err;
     }
     const d = inspectDepositTx(info.hex, await this.ctx.vaultOfScriptMap());
@@ -319,7 +327,8 @@ export class TunnelDeposits {
    * Waits through `not-found` (a transaction not yet seen by the node) until the timeout.
    */
   async trackDeposit(txid: string, opts: TrackOptions<DepositStatus> & { vout?: number } = {}): Promise<DepositStatus> {
-    return track(this.ctx, 
+    return track(
+      this.ctx,
       `deposit ${txid} to be minted`,
       () => this.depositStatus(txid, opts.vout),
       (s) => `${s.stage}/${s.confirmations}/${s.lightClientConfirmations}/${s.vaultStatus ?? ""}`,

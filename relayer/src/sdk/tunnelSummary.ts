@@ -12,7 +12,6 @@ export class TunnelSummaryReader {
     private readonly deposits: TunnelDeposits,
   ) {}
 
-
   /** The tunnel at a glance: vaults, supply, counts, the last `recent` deposits and withdrawals. */
   async summary(recent = 5): Promise<TunnelSummary> {
     const token = await this.ctx.token();
@@ -22,9 +21,17 @@ export class TunnelSummaryReader {
     const tipHash = await this.ctx.bitcoin.getBlockHash(tipHeight);
     const cursor = (await this.ctx.tunnel.orderCursor()) as { count: bigint };
     const withdrawalCount = (await this.ctx.tunnel.withdrawalCount()) as bigint;
-    const depositLogs = await this.ctx.tunnel.queryFilter(this.ctx.tunnel.filters.DepositConfirmed(), this.ctx.fromBlock, "latest");
+    const depositLogs = await this.ctx.tunnel.queryFilter(
+      this.ctx.tunnel.filters.DepositConfirmed(),
+      this.ctx.fromBlock,
+      "latest",
+    );
     const recentWithdrawals: WithdrawalStatusLine[] = [];
-    const reqLogs = await this.ctx.tunnel.queryFilter(this.ctx.tunnel.filters.WithdrawalRequested(), this.ctx.fromBlock, "latest");
+    const reqLogs = await this.ctx.tunnel.queryFilter(
+      this.ctx.tunnel.filters.WithdrawalRequested(),
+      this.ctx.fromBlock,
+      "latest",
+    );
     for (const l of reqLogs.slice(-recent)) {
       const a = eventArgs(l);
       const w = toWithdrawalInfo(await this.ctx.tunnel.withdrawal(a.id as bigint));

@@ -177,4 +177,3 @@ export interface TrackOptions<S> {
   /** Give up after this long (TrackTimeoutError); default 10 minutes. */
   timeoutMs?: number;
 }
-

@@ -1,5 +1,5 @@
 /** The SDK's vault directory: vaults with their custody scripts (from VaultCreated events) and addresses. */
-import { toVaultInfo, type VaultInfo } from "./abi";
+import { toVaultInfo } from "./abi";
 import { scriptHexToAddress } from "./addresses";
 import { eventArgs, type TunnelContext, type VaultView } from "./tunnelContext";
 
@@ -33,11 +33,11 @@ export class TunnelVaults {
   }
 
   /** One vault with its custody script and address. */
-  async vault(id: number): Promise<VaultInfo & { address?: string }> {
+  async vault(id: number): Promise<VaultView> {
     return this.vaultWith(id, await this.custodyScripts());
   }
 
-  private async vaultWith(id: number, scripts: Map<number, string>): Promise<VaultInfo & { address?: string }> {
+  private async vaultWith(id: number, scripts: Map<number, string>): Promise<VaultView> {
     const raw = await this.ctx.tunnel.vault(id);
     const script = scripts.get(id);
     if (script === undefined) throw new Error(`vault ${id} does not exist (the tunnel has no VaultCreated for it)`);
@@ -46,10 +46,10 @@ export class TunnelVaults {
   }
 
   /** Every vault, by id (the VaultCreated events are read once for all of them). */
-  async vaults(): Promise<(VaultInfo & { address?: string })[]> {
+  async vaults(): Promise<VaultView[]> {
     const count = Number((await this.ctx.tunnel.vaultCount()) as bigint);
     const scripts = await this.custodyScripts();
-    const out: (VaultInfo & { address?: string })[] = [];
+    const out: VaultView[] = [];
     for (let id = 1; id <= count; id++) out.push(await this.vaultWith(id, scripts));
     return out;
   }

@@ -34,7 +34,6 @@ export class TunnelWithdrawals {
 
   constructor(private readonly ctx: TunnelContext) {}
 
-
   /** hemiBTC balance of an account, in satoshis. */
   async balanceOf(account: string): Promise<bigint> {
     return (await (await this.ctx.token()).balanceOf(account)) as bigint;
@@ -120,7 +119,11 @@ export class TunnelWithdrawals {
   }
 
   private async requestEvent(id: bigint): Promise<Log> {
-    const logs = await this.ctx.tunnel.queryFilter(this.ctx.tunnel.filters.WithdrawalRequested(id), this.ctx.fromBlock, "latest");
+    const logs = await this.ctx.tunnel.queryFilter(
+      this.ctx.tunnel.filters.WithdrawalRequested(id),
+      this.ctx.fromBlock,
+      "latest",
+    );
     if (logs.length === 0) throw new Error(`no WithdrawalRequested event for withdrawal ${id}`);
     return logs[0];
   }
@@ -194,7 +197,9 @@ export class TunnelWithdrawals {
     for (let from = scan.nextHeight; from <= tip; from += HASH_BATCH) {
       const heights: number[] = [];
       for (let h = from; h <= Math.min(tip, from + HASH_BATCH - 1); h++) heights.push(h);
-      const hashes = await this.ctx.bitcoin.batch<string>(heights.map((h) => ({ method: "getblockhash", params: [h] })));
+      const hashes = await this.ctx.bitcoin.batch<string>(
+        heights.map((h) => ({ method: "getblockhash", params: [h] })),
+      );
       for (let i = 0; i < heights.length; i++) {
         if (scan.scanned.get(heights[i]) === hashes[i]) continue;
         const block = (await this.ctx.bitcoin.getBlock(hashes[i], 2)) as BlockInfoWithTxs;
@@ -251,7 +256,11 @@ export class TunnelWithdrawals {
     };
     if (w.status === "Challenged") return { ...s, stage: "challenged" };
     if (w.status === "Finalized") {
-      const logs = await this.ctx.tunnel.queryFilter(this.ctx.tunnel.filters.WithdrawalFinalized(id), this.ctx.fromBlock, "latest");
+      const logs = await this.ctx.tunnel.queryFilter(
+        this.ctx.tunnel.filters.WithdrawalFinalized(id),
+        this.ctx.fromBlock,
+        "latest",
+      );
       const f = logs[0];
       const fa = f === undefined ? undefined : eventArgs(f);
       const payoutTxid = fa === undefined ? undefined : internalToDisplay(fa.payoutTxid as string);
@@ -284,7 +293,8 @@ export class TunnelWithdrawals {
 
   /** Follows a withdrawal until it is finalized (or challenged), calling `onUpdate` on each new state. */
   async trackWithdrawal(id: bigint, opts: TrackOptions<WithdrawalStatus> = {}): Promise<WithdrawalStatus> {
-    return track(this.ctx, 
+    return track(
+      this.ctx,
       `withdrawal ${id} to be paid and finalized`,
       () => this.withdrawalStatus(id),
       (s) => `${s.stage}/${s.payoutTxid ?? ""}/${s.confirmations}/${s.lightClientConfirmations}`,

@@ -112,3 +112,11 @@ export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutM
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** Runs `hemi-fabric deploy --out-dir <dir>` with `env` and returns the deployment file it wrote. */
+export async function deployWithCli(dir: string, env: Record<string, string>): Promise<string> {
+  const cli = spawnCli(["deploy", "--out-dir", dir], env);
+  const { code } = await cli.exited;
+  if (code !== 0) throw new Error(`deploy exited with ${code}:\n${cli.output()}`);
+  return cli.output().trim().split("\n").pop() ?? "";
+}

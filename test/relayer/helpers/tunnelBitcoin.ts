@@ -5,7 +5,13 @@
  */
 import type { Transaction } from "bitcoinjs-lib";
 import type { BitcoinRpcClient } from "../../../relayer/src/bitcoin/rpcClient";
-import { buildSignedTx, keyOutput, type KeyPair, type OutputSpec } from "../../../relayer/src/bitcoin/txBuilder";
+import {
+  buildSignedTx,
+  keyOutput,
+  randomKey,
+  type KeyPair,
+  type OutputSpec,
+} from "../../../relayer/src/bitcoin/txBuilder";
 
 /** A spendable output of the funding key (txid display order). */
 export interface Coin {
@@ -70,4 +76,16 @@ export function buildDeposit(key: KeyPair, coin: Coin, plan: DepositPlan, fee = 
   const paid = plan.pays.reduce((s, p) => s + p.sats, 0n);
   outputs.push({ script, value: coin.value - paid - fee });
   return buildSignedTx({ inputs: [{ ...coin, script, key }], outputs });
+}
+
+/** A funding key with `count` coins of `value` sat (from one matured coinbase) and a miner address of the node. */
+export async function depositorCoins(
+  btc: BitcoinRpcClient,
+  count: number,
+  value = 1_000_000n,
+): Promise<{ funder: KeyPair; coins: Coin[]; miner: string }> {
+  const miner = await btc.getNewAddress();
+  const funder = randomKey();
+  const [coinbase] = await fundFromCoinbase(btc, funder, 1);
+  return { funder, coins: await fanOut(btc, funder, coinbase, count, value), miner };
 }

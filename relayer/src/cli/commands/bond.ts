@@ -42,6 +42,39 @@ function defaultVault(vaults: { id: number; operator: string }[] | undefined, si
 export const bondCommand: Command = {
   name: "bond",
   summary: `post collateral to a vault: ${USAGE}`,
+  help: {
+    usage: `hemi-fabric ${USAGE}`,
+    description:
+      "Posts collateral to a vault of the tunnel (approve + addCollateral), pulled from the signer's balance of the " +
+      "tunnel's collateral token. Every satoshi a vault holds must be backed by collateral worth the tunnel's " +
+      "collateral ratio (default 150%) at the governance price; without it the vault takes no new deposits and serves " +
+      "no withdrawal its collateral does not cover. Collateral is returned only as the vault's custody drains.",
+    options: [
+      {
+        name: "amount",
+        value: "tokens",
+        description: "collateral to post, in whole tokens (18 decimals), e.g. 150 (required)",
+      },
+      {
+        name: "vault",
+        value: "N",
+        description: "the vault",
+        default: "the deployment's vault operated by the signer, else 1",
+      },
+      {
+        name: "mint",
+        description: "mint the amount first from the local TestCollateral token (local deployments only)",
+      },
+      {
+        name: "private-key",
+        value: "0x...",
+        description: "EVM key that pays",
+        default: "RELAYER_PRIVATE_KEY or RELAYER_KEYSTORE",
+      },
+      { name: "json", description: "print the result as JSON" },
+      { name: "config", value: "file.json", description: "settings file (same names as the environment variables)" },
+    ],
+  },
   async run(args: string[]): Promise<number> {
     if (args.includes("--help") || args.includes("-h")) {
       console.log(HELP);
@@ -75,7 +108,9 @@ export const bondCommand: Command = {
       if (tunnelAddress === undefined) throw new ConfigError(`${file} has no BitcoinTunnel`, ["DEPLOYMENT_FILE"]);
       const key = parsed.values.get("private-key");
       const signer =
-        key === undefined ? await loadSigner(cfg, evm.provider) : new Wallet(key.startsWith("0x") ? key : `0x${key}`, evm.provider);
+        key === undefined
+          ? await loadSigner(cfg, evm.provider)
+          : new Wallet(key.startsWith("0x") ? key : `0x${key}`, evm.provider);
       const me = await signer.getAddress();
       const vaultId = intOption(parsed, "vault", 1, 2 ** 32 - 1) ?? defaultVault(deployment.vaults, me);
       const tunnel = tunnelAt(tunnelAddress, signer);

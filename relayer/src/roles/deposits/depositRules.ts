@@ -65,7 +65,9 @@ export function isPayout(tx: Transaction): boolean {
  */
 export function isHeld(vault: VaultInfo, blockHeight: number): boolean {
   if (vault.status === VaultStatus.Paused) return true;
-  return vault.status === VaultStatus.Live && vault.depositsUntilHeight !== 0 && blockHeight > vault.depositsUntilHeight;
+  return (
+    vault.status === VaultStatus.Live && vault.depositsUntilHeight !== 0 && blockHeight > vault.depositsUntilHeight
+  );
 }
 
 /**
