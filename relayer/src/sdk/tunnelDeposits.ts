@@ -4,6 +4,7 @@
  */
 import { payments } from "bitcoinjs-lib";
 import { displayToInternal, internalToDisplay } from "../bitcoin/byteOrder";
+import { chooseFeeRate } from "../bitcoin/feeRate";
 import type { RawTransactionInfo } from "../bitcoin/rpcTypes";
 import { ECPair, type UtxoToSpend } from "../bitcoin/txBuilder";
 import { buildTxProof } from "../bitcoin/txProof";
@@ -102,13 +103,7 @@ export class TunnelDeposits {
 
   /** The node's fee estimate for 6 blocks in sat/vB, or 2 sat/vB when it has none (regtest). */
   async feeRate(): Promise<number> {
-    try {
-      const est = await this.ctx.bitcoin.estimateSmartFee(6);
-      if (est.feerate !== undefined && est.feerate > 0) return Math.max(1, Math.ceil(est.feerate * 100_000));
-    } catch {
-      // no estimator: fall back
-    }
-    return FALLBACK_FEE_RATE;
+    return (await chooseFeeRate(this.ctx.bitcoin, 6, FALLBACK_FEE_RATE)).satPerVb;
   }
 
   private checkAmount(ins: DepositInstructions, amountSats: bigint): void {
@@ -178,7 +173,8 @@ export class TunnelDeposits {
     // One vbyte of margin over the builder's own estimate, so that the no-change path always covers the fee.
     const fee = BigInt(Math.ceil((depositVsize(1, ins.custodyScript.length / 2) + 1) * feeRate));
     const fund = opts.amountSats + fee;
-    const fundingTxid = await this.ctx.bitcoin.sendToAddress(pay.address, satsToBtcNumber(fund));
+    // An explicit fee rate: bitcoind refuses sendtoaddress without an estimate unless started with -fallbackfee.
+    const fundingTxid = await this.ctx.bitcoin.sendToAddress(pay.address, satsToBtcNumber(fund), feeRate);
     const funding = await this.ctx.bitcoin.getRawTransaction(fundingTxid, true);
     const out = funding.vout.find((o) => o.scriptPubKey.hex === relayScript);
     if (out === undefined) throw new Error(`funding transaction ${fundingTxid} does not pay ${pay.address}`);
