@@ -1,4 +1,6 @@
 /** Errors the SDK throws besides address, amount and deposit-shape errors. */
+import type { Interface } from "ethers";
+import { extractRevertData } from "../evm/revertDecoder";
 
 /** A tracked deposit or withdrawal did not reach its final state in time; `last` is the last state seen. */
 export class TrackTimeoutError<S> extends Error {
@@ -23,18 +25,32 @@ export class TunnelRevertError extends Error {
   }
 }
 
-/** The custom error of an ethers call exception, as `Name(arg, ...)`, or undefined. */
-export function decodedRevert(err: unknown): string | undefined {
+/**
+ * The custom error of an ethers call exception, as `Name(arg, ...)`, or undefined. When ethers did not decode it
+ * (a node that answers the revert in another shape, such as Hardhat's in-process network during gas estimation),
+ * the revert data found in the error is decoded with `iface`.
+ */
+export function decodedRevert(err: unknown, iface?: Interface): string | undefined {
   if (err === null || typeof err !== "object") return undefined;
   const revert = (err as { revert?: { name?: unknown; args?: unknown } }).revert;
-  if (revert === undefined || revert === null || typeof revert.name !== "string") return undefined;
-  const args = Array.isArray(revert.args) ? (revert.args as unknown[]).map((a) => String(a)).join(", ") : "";
-  return `${revert.name}(${args})`;
+  if (revert !== undefined && revert !== null && typeof revert.name === "string") {
+    const args = Array.isArray(revert.args) ? (revert.args as unknown[]).map((a) => String(a)).join(", ") : "";
+    return `${revert.name}(${args})`;
+  }
+  const data = extractRevertData(err);
+  if (iface === undefined || data === undefined) return undefined;
+  try {
+    const parsed = iface.parseError(data);
+    if (parsed === null) return undefined;
+    return `${parsed.name}(${[...parsed.args].map((a: unknown) => String(a)).join(", ")})`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Rethrows a revert as a TunnelRevertError naming the method and the custom error; other errors unchanged. */
-export function rethrowRevert(method: string, err: unknown): never {
-  const reason = decodedRevert(err);
+export function rethrowRevert(method: string, err: unknown, iface?: Interface): never {
+  const reason = decodedRevert(err, iface);
   if (reason !== undefined) throw new TunnelRevertError(method, reason);
   throw err;
 }
