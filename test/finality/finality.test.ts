@@ -72,6 +72,7 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
   let svc: RunningFinalityServices;
   let known: { n: number; abbrev: Buffer; display: string };
   let pending: { n: number; abbrev: Buffer; display: string };
+  let earlier: { n: number; abbrev: Buffer; display: string };
   let pubHeight: number;
   let pubBlockDisplay: string;
 
@@ -93,6 +94,8 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
       rpcPort: 0,
       bfgPort: 0,
     });
+    const k0 = await recordNext(c);
+    earlier = { ...k0, display: keystoneIdDisplay(k0.abbrev) };
     const k1 = await recordNext(c);
     const k2 = await recordNext(c);
     known = { ...k1, display: keystoneIdDisplay(k1.abbrev) };
@@ -167,6 +170,16 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
     ]);
   });
 
+  it("BFG: an unpublished keystone inherits the finality of a later published one (its own l2_keystone)", async () => {
+    const a = await bfg(earlier.display);
+    const mine = JSON.parse((await bfg(known.display)).text) as Record<string, unknown>;
+    const body = JSON.parse(a.text) as Record<string, unknown>;
+    expect(idOfJson(body.l2_keystone as Record<string, unknown>)).to.equal(earlier.display);
+    expect((body.l2_keystone as Record<string, unknown>).l2_block_number).to.equal(earlier.n);
+    expect({ ...body, l2_keystone: null }).to.deep.equal({ ...mine, l2_keystone: null });
+    expect(body.effective_confirmations).to.equal((await btcTip()) - pubHeight);
+  });
+
   it("BFG: a pending keystone (recorded, not published) answers 200 with no publication and no super_finality", async () => {
     const a = await bfg(pending.display);
     expect(a.status).to.equal(200);
@@ -226,7 +239,7 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
     });
 
     const latest = (await rpc(svc.rpcUrl, "kss_getLatestKeystones", [5])).result as { keystones: Record<string, unknown>[] };
-    expect(latest.keystones.map((k) => k.l2_block_number)).to.deep.equal([pending.n, known.n]);
+    expect(latest.keystones.map((k) => k.l2_block_number)).to.deep.equal([pending.n, known.n, earlier.n]);
     expect(latest.keystones[1]).to.deep.equal(bfgKeystone);
     const latest1 = (await rpc(svc.rpcUrl, "kss_getLatestKeystones", [1])).result as { keystones: unknown[] };
     expect(latest1.keystones).to.have.length(1);
@@ -338,6 +351,28 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
     const single = await rpc(svc.rpcUrl, "kss_getLatestKeystones", [2]);
     expect(m[1]).to.deep.equal({ ...single, id: "b" });
     expect(mixed.type).to.equal(plain.type);
+  });
+
+  // Last: it records and publishes later keystones, which changes the finality of the ones above.
+  it("BFG: the lookup goes on from the highest published later keystone (beyond the first 10), as BFG does", async () => {
+    const ks: { n: number; abbrev: Buffer }[] = [];
+    for (let i = 0; i < 13; i++) ks.push(await recordNext(c));
+    const miner = await PopMiner.funded(c);
+    const popFar = await miner.publish(ks[12].abbrev);
+    const [farBlock] = await mineBtc(c, 1);
+    const farHeight = await btcTip();
+    await mineBtc(c, 2);
+    const popNear = await miner.publish(ks[10].abbrev);
+    await mineBtc(c, 1);
+    for (const p of [popFar, popNear]) await (await c.verifier.submitPop(await proofOf(c, p.txid))).wait();
+    const head = await svc.view.head();
+    const onChain = await svc.view.onChainFinality("0x" + idHex(keystoneIdDisplay(ks[0].abbrev)), head);
+    expect(onChain.fromKeystone).to.equal(ks[10].n); // the on-chain view scans 10 later keystones only
+    const body = JSON.parse((await bfg(keystoneIdDisplay(ks[0].abbrev))).text) as Record<string, unknown>;
+    expect((body.l2_keystone as Record<string, unknown>).l2_block_number).to.equal(ks[0].n);
+    expect(body.block_height).to.equal(farHeight);
+    expect(body.block_hash).to.equal(internalToDisplay(farBlock));
+    expect(body.effective_confirmations).to.equal((await btcTip()) - farHeight);
   });
 });
 
