@@ -202,7 +202,9 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
     expect(body.timestamp).to.be.a("number");
     expect(Math.abs((body.timestamp as number) - Date.now() / 1000)).to.be.below(60);
     expect(body.trace).to.match(/^[0-9a-f]{16}$/);
-    expect(body.error).to.match(new RegExp(`^unknown keystone: keystone not found: ${unknown} \\[[0-9a-f]{16}:\\d+\\]$`));
+    expect(body.error).to.match(
+      new RegExp(`^unknown keystone: keystone not found: ${unknown} \\[[0-9a-f]{16}:\\d+\\]$`),
+    );
     const bad = await bfg("zz" + unknown);
     expect(bad.status).to.equal(400);
     expect((JSON.parse(bad.text) as Record<string, unknown>).error).to.equal("invalid keystone length");
@@ -238,7 +240,9 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
       message: "invalid argument 1: json: cannot unmarshal number -1 into Go value of type uint",
     });
 
-    const latest = (await rpc(svc.rpcUrl, "kss_getLatestKeystones", [5])).result as { keystones: Record<string, unknown>[] };
+    const latest = (await rpc(svc.rpcUrl, "kss_getLatestKeystones", [5])).result as {
+      keystones: Record<string, unknown>[];
+    };
     expect(latest.keystones.map((k) => k.l2_block_number)).to.deep.equal([pending.n, known.n, earlier.n]);
     expect(latest.keystones[1]).to.deep.equal(bfgKeystone);
     const latest1 = (await rpc(svc.rpcUrl, "kss_getLatestKeystones", [1])).result as { keystones: unknown[] };
@@ -280,7 +284,8 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
     const bad = await rpc(svc.rpcUrl, "optimism_btcFinalityByBlockHash", ["1234"]);
     expect(bad.error).to.deep.equal({
       code: -32602,
-      message: "invalid argument 0: json: cannot unmarshal hex string without 0x prefix into Go value of type common.Hash",
+      message:
+        "invalid argument 0: json: cannot unmarshal hex string without 0x prefix into Go value of type common.Hash",
     });
   });
 

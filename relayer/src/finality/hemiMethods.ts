@@ -42,7 +42,10 @@ function stringArg(params: readonly unknown[], i: number): string {
   const v = params[i];
   if (typeof v !== "string") {
     const kind = typeof v === "number" ? "number" : jsonKind(v);
-    throw new HemiRpcError(-32602, `invalid argument ${i}: json: cannot unmarshal ${kind} into Go value of type string`);
+    throw new HemiRpcError(
+      -32602,
+      `invalid argument ${i}: json: cannot unmarshal ${kind} into Go value of type string`,
+    );
   }
   return v;
 }
@@ -51,9 +54,11 @@ function hashArg(params: readonly unknown[], i: number): string {
   const v = params[i];
   const bad = (what: string): HemiRpcError => new HemiRpcError(-32602, `invalid argument ${i}: ${what}`);
   if (typeof v !== "string") throw bad("json: cannot unmarshal non-string into Go value of type common.Hash");
-  if (!/^0[xX]/.test(v)) throw bad("json: cannot unmarshal hex string without 0x prefix into Go value of type common.Hash");
+  if (!/^0[xX]/.test(v))
+    throw bad("json: cannot unmarshal hex string without 0x prefix into Go value of type common.Hash");
   const hex = v.slice(2);
-  if (!/^[0-9a-fA-F]*$/.test(hex)) throw bad("json: cannot unmarshal invalid hex string into Go value of type common.Hash");
+  if (!/^[0-9a-fA-F]*$/.test(hex))
+    throw bad("json: cannot unmarshal invalid hex string into Go value of type common.Hash");
   if (hex.length !== 64) throw bad(`hex string has length ${hex.length}, want 64 for common.Hash`);
   return v;
 }
