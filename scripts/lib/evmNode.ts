@@ -20,10 +20,10 @@ export interface EvmNode {
  * Shared by the demo, the benchmarks and the tests.
  * A fresh Hardhat network (its own chain, not the test's shared one) served over JSON-RPC on a free port of
  * 127.0.0.1 (or `opts.port`: a restarted node on the same URL), like `npx hardhat node`, so that a relayer child process
- * can reach it.
+ * can reach it. `opts.provider` serves an existing network instead (e.g. a test's `network.provider`).
  */
-export async function startEvmNode(opts: { port?: number } = {}): Promise<EvmNode> {
-  const provider = await createProvider(hre.config, "hardhat", hre.artifacts);
+export async function startEvmNode(opts: { port?: number; provider?: EthereumProvider } = {}): Promise<EvmNode> {
+  const provider = opts.provider ?? (await createProvider(hre.config, "hardhat", hre.artifacts));
   const server = new JsonRpcServer({ hostname: "127.0.0.1", port: opts.port ?? 0, provider });
   const { port } = await server.listen();
   return { url: `http://127.0.0.1:${port}`, provider, close: () => server.close() };

@@ -110,7 +110,12 @@ describe("npx hemi-fabric devnet", function () {
   });
 
   it("starts on the given ports, answers on both RPCs, follows Bitcoin, and stops everything on SIGINT", async () => {
-    const [evmPort, btcPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    const [evmPort, btcPort, metricsPort, bfgPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const deploymentsDir = path.join(workDir, "deployments");
     const proc = spawn(
       process.execPath,
@@ -121,6 +126,8 @@ describe("npx hemi-fabric devnet", function () {
         String(evmPort),
         "--btc-port",
         String(btcPort),
+        "--bfg-port",
+        String(bfgPort),
         "--metrics-port",
         String(metricsPort),
         "--datadir",
@@ -148,7 +155,7 @@ describe("npx hemi-fabric devnet", function () {
       },
     );
     // Progress lines, then the endpoints.
-    for (let i = 1; i <= 7; i++) expect(out).to.include(`[${i}/7]`);
+    for (let i = 1; i <= 8; i++) expect(out).to.include(`[${i}/8]`);
     expect(out).to.include(`EVM RPC          http://127.0.0.1:${evmPort}`);
     expect(out).to.include(`user hemi password hemi  (http://hemi:hemi@127.0.0.1:${btcPort})`);
     expect(out).to.include(`http://127.0.0.1:${metricsPort}/metrics`);
@@ -200,6 +207,14 @@ describe("npx hemi-fabric devnet", function () {
       const header = await kit.getLastHeader();
       expect(header.blockHash).to.equal("0x" + (await btc.getBlockHash(Number(header.height))));
       expect(await evm.getCode("0x0000000000000000000000000000000000000044")).to.not.equal("0x");
+
+      // Hemi's finality interfaces: the EVM URL answers op-geth's kss_* methods, BFG answers on its port.
+      expect(out).to.include(`BFG              http://127.0.0.1:${bfgPort}/v2/keystonefinality/`);
+      expect(out).to.match(/Hardhat node\s+http:\/\/127\.0\.0\.1:\d+/);
+      const latest = (await evm.send("kss_getLatestKeystones", [1])) as { keystones: unknown[] };
+      expect(latest.keystones).to.be.an("array");
+      const unknown = await fetch(`http://127.0.0.1:${bfgPort}/v2/keystonefinality/${"ab".repeat(32)}`);
+      expect(unknown.status).to.equal(404);
     } finally {
       evm.destroy();
     }
@@ -212,7 +227,7 @@ describe("npx hemi-fabric devnet", function () {
     await waitFor("the devnet's process group to be empty", async () => !groupAlive(pgid), 5_000).catch(() => {
       throw new Error(`processes left behind:\n${groupMembers(pgid)}`);
     });
-    for (const port of [evmPort, btcPort, metricsPort, redisPort])
+    for (const port of [evmPort, btcPort, metricsPort, redisPort, bfgPort])
       expect(await portOpen(port), `port ${port}`).to.equal(false);
   });
 });

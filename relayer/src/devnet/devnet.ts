@@ -14,14 +14,18 @@ import { resolveRedis, startPrivateRedis, type RedisEndpoint } from "../core/red
 import { deployFabric, deployOptionsFromConfig } from "../evm/deployFabric";
 import { writeDeployment, type Deployment } from "../evm/deployment";
 import { startRelayer } from "../relayer";
+import { startFinalityServices } from "../finality/finalityServices";
 import { devnetAccounts, loadOrCreateKeys, type DevnetAccount } from "./accounts";
 import { startHardhatNetwork } from "./hardhatNetwork";
+import { assertPortFree } from "./portCheck";
 import { deleteKeysWithPrefix } from "./redisKeys";
 import { supportedRoles } from "./roles";
 
 export interface DevnetOptions {
-  /** EVM JSON-RPC port (0: a free one). */
+  /** EVM JSON-RPC port (0: a free one): the proxy with Hemi's finality methods; Hardhat itself gets a free port. */
   evmPort: number;
+  /** BFG's finality API port (0 or absent: a free one). */
+  bfgPort?: number;
   /** Bitcoin JSON-RPC port (0: a free one). */
   btcPort: number;
   /** Relayer metrics/health port (0: a free one). */
@@ -40,7 +44,10 @@ export interface DevnetOptions {
 
 /** What a running devnet serves, and how to stop it. */
 export interface RunningDevnet {
-  evm: { url: string; chainId: number };
+  /** `url`: the EVM JSON-RPC URL (Hemi's finality methods + Hardhat); `hardhatUrl`: the Hardhat node itself. */
+  evm: { url: string; chainId: number; hardhatUrl: string };
+  /** BFG's finality API (GET {url}/v2/keystonefinality/{hash}). */
+  bfg: { url: string };
   bitcoin: { url: string; user: string; password: string; cookieFile?: string };
   redis: { url: string; private: boolean; prefix: string };
   deploymentFile: string;
@@ -59,7 +66,7 @@ export interface RunningDevnet {
 }
 
 /** Number of start-up steps the progress lines count. */
-const STEPS = 7;
+const STEPS = 8;
 
 async function fundAccounts(
   accounts: readonly DevnetAccount[],
@@ -131,7 +138,9 @@ export async function startDevnet(opts: DevnetOptions): Promise<RunningDevnet> {
     progress(`Bitcoin regtest node on 127.0.0.1:${btc.port} (height ${await rpc.getBlockCount()}, data ${btcDir})`);
 
     // 2. EVM
-    const evmNode = await startHardhatNetwork({ port: opts.evmPort });
+    await assertPortFree("127.0.0.1", opts.evmPort, "EVM RPC port (--evm-port)");
+    await assertPortFree("127.0.0.1", opts.bfgPort ?? 0, "BFG port (--bfg-port)");
+    const evmNode = await startHardhatNetwork({ port: 0 });
     cleanups.push({ what: "Hardhat network", run: () => evmNode.close() });
     const provider = new JsonRpcProvider(evmNode.url, Network.from(evmNode.chainId), {
       staticNetwork: true,
@@ -180,14 +189,27 @@ export async function startDevnet(opts: DevnetOptions): Promise<RunningDevnet> {
     const deploymentFile = writeDeployment(cfg.DEPLOYMENTS_DIR, deployment);
     progress(`deployed ${Object.keys(deployment.contracts).join(", ")}; deployment file ${deploymentFile}`);
 
-    // 6. Relayer
+    // 6. Hemi's finality interfaces: BFG, and the EVM RPC URL with op-node's and op-geth's methods
+    if (deployment.pop === undefined) throw new Error("the deployment has no PoP contracts");
+    const finality = await startFinalityServices({
+      evmUrl: evmNode.url,
+      chainId: evmNode.chainId,
+      pop: deployment.pop,
+      rpcPort: opts.evmPort,
+      bfgPort: opts.bfgPort ?? 0,
+      log,
+    });
+    cleanups.push({ what: "finality interfaces", run: () => finality.close() });
+    progress(`EVM RPC with Hemi's finality methods on ${finality.rpcUrl}; BFG on ${finality.bfgUrl}`);
+
+    // 7. Relayer
     const roles = supportedRoles(deployment, cfg);
     const relayer = await startRelayer({ ...cfg, DEPLOYMENT_FILE: deploymentFile }, roles, log);
     cleanups.push({ what: "relayer", run: () => relayer.stop() });
     const opsBase = `http://${cfg.METRICS_HOST}:${relayer.opsPort ?? cfg.METRICS_PORT}`;
     progress(`relayer running roles ${roles.join(", ")} (log ${relayerLog})`);
 
-    // 7. Bitcoin blocks
+    // 8. Bitcoin blocks
     const mine = (n: number): Promise<string[]> => rpc.generateToAddress(n, faucetAddress);
     if (opts.btcBlockIntervalMs > 0) {
       let mining = false;
@@ -209,7 +231,8 @@ export async function startDevnet(opts: DevnetOptions): Promise<RunningDevnet> {
 
     let stopping: Promise<void> | undefined;
     return {
-      evm: { url: evmNode.url, chainId: evmNode.chainId },
+      evm: { url: finality.rpcUrl, chainId: evmNode.chainId, hardhatUrl: evmNode.url },
+      bfg: { url: finality.bfgUrl },
       bitcoin: { url: btc.url, user, password, cookieFile: btc.cookieFile },
       redis: { url: redis.url, private: redis.private, prefix },
       deploymentFile,

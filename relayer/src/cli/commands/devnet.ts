@@ -7,6 +7,7 @@ import { parseArgs } from "./args";
 /** Defaults of the devnet's options (ports as `npx hardhat node`, bitcoind regtest and the relayer use). */
 export const DEVNET_DEFAULTS = {
   evmPort: 8545,
+  bfgPort: 8080,
   btcPort: 18443,
   metricsPort: 9464,
   datadir: ".datadir/devnet",
@@ -18,10 +19,13 @@ const HELP = `Usage: npx hemi-fabric devnet [options]
 Starts the whole local stack and runs until Ctrl-C (SIGINT) or SIGTERM, then stops everything it started:
 the embedded Bitcoin regtest node, a Hardhat network, Redis (127.0.0.1:6379 if it answers, else a private
 redis-server), the contracts (as \`npx hemi-fabric deploy\`), the relayer with every role the deployment
-supports, and a Bitcoin block every --btc-block-interval seconds.
+supports, Hemi's finality interfaces (BFG's GET /v2/keystonefinality/{hash}, and the EVM RPC URL answering
+optimism_btcFinalityByBlockHash, kss_getKeystone and kss_getLatestKeystones, every other method passed to
+the Hardhat network), and a Bitcoin block every --btc-block-interval seconds.
 
 Options:
-  --evm-port <port>            EVM JSON-RPC port (default ${DEVNET_DEFAULTS.evmPort}; 0 = a free port)
+  --evm-port <port>            EVM JSON-RPC port, with Hemi's finality methods (default ${DEVNET_DEFAULTS.evmPort}; 0 = a free port)
+  --bfg-port <port>            BFG finality API port (default ${DEVNET_DEFAULTS.bfgPort}, BFG's; 0 = a free port)
   --btc-port <port>            Bitcoin JSON-RPC port (default ${DEVNET_DEFAULTS.btcPort}; 0 = a free port)
   --metrics-port <port>        relayer /metrics and /healthz port (default ${DEVNET_DEFAULTS.metricsPort}; 0 = a free port)
   --datadir <dir>              Bitcoin chain, devnet keys and relayer log (default ${DEVNET_DEFAULTS.datadir})
@@ -46,7 +50,9 @@ export function describeDevnet(d: RunningDevnet): string {
   const lines = [
     "",
     "hemi-fabric devnet is running (Ctrl-C to stop)",
-    `  EVM RPC          ${d.evm.url}  (chain ${d.evm.chainId})`,
+    `  EVM RPC          ${d.evm.url}  (chain ${d.evm.chainId}; with Hemi's optimism_btcFinalityByBlockHash, kss_getKeystone, kss_getLatestKeystones)`,
+    `    Hardhat node   ${d.evm.hardhatUrl}  (the node itself, without Hemi's methods)`,
+    `  BFG              ${d.bfg.url}/v2/keystonefinality/{keystone hash}`,
     `  Bitcoin RPC      http://${btcUrl.host}  user ${d.bitcoin.user} password ${d.bitcoin.password}  (${d.bitcoin.url})`,
     `  deployment file  ${d.deploymentFile}`,
     ...Object.entries(d.deployment.contracts).map(([name, addr]) => `    ${name.padEnd(22)} ${addr}`),
@@ -70,13 +76,13 @@ export function describeDevnet(d: RunningDevnet): string {
 export const devnetCommand: Command = {
   name: "devnet",
   summary:
-    "run Bitcoin regtest + Hardhat + Redis + contracts + relayer until Ctrl-C: [--evm-port 8545] [--btc-port 18443] [--btc-block-interval 10] [--datadir DIR]",
+    "run Bitcoin regtest + Hardhat + Redis + contracts + relayer + Hemi's finality interfaces until Ctrl-C: [--evm-port 8545] [--bfg-port 8080] [--btc-port 18443] [--btc-block-interval 10] [--datadir DIR]",
   async run(args: string[]): Promise<number> {
     let opts;
     try {
       const parsed = parseArgs(
         args,
-        ["evm-port", "btc-port", "metrics-port", "datadir", "btc-block-interval"],
+        ["evm-port", "bfg-port", "btc-port", "metrics-port", "datadir", "btc-block-interval"],
         ["private-redis", "help"],
       );
       if (parsed.flags.has("help")) {
@@ -91,6 +97,7 @@ export const devnetCommand: Command = {
       }
       opts = {
         evmPort: portOption(v, "evm-port", DEVNET_DEFAULTS.evmPort),
+        bfgPort: portOption(v, "bfg-port", DEVNET_DEFAULTS.bfgPort),
         btcPort: portOption(v, "btc-port", DEVNET_DEFAULTS.btcPort),
         metricsPort: portOption(v, "metrics-port", DEVNET_DEFAULTS.metricsPort),
         datadir: path.resolve(v.get("datadir") ?? DEVNET_DEFAULTS.datadir),
