@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { Contract, JsonRpcProvider, Network } from "ethers";
+import { Redis } from "ioredis";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -23,6 +24,8 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
   let provider: JsonRpcProvider;
   let minerAddress: string;
   const children: CliProcess[] = [];
+  /** Redis key prefixes given to relayers, removed from the shared Redis at the end. */
+  const prefixes = new Set<string>();
 
   before(async () => {
     btcNode = await startRegtestNode();
@@ -34,6 +37,12 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
 
   after(async () => {
     for (const c of children) if (c.proc.exitCode === null) c.proc.kill("SIGKILL");
+    const redis = new Redis(REDIS, { maxRetriesPerRequest: 1 });
+    for (const prefix of prefixes) {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
+    redis.disconnect();
     provider.destroy();
     await evm.close();
     await btcNode.close();
@@ -57,6 +66,7 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
   }
 
   function relayer(file: string, prefix: string, key: string, extra: Record<string, string> = {}): CliProcess {
+    prefixes.add(prefix);
     const cli = spawnCli(["relayer", "--roles", "headers"], {
       EVM_RPC_URL: evm.url,
       BITCOIN_RPC_URL: btcNode.url,
