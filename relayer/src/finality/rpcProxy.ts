@@ -12,9 +12,9 @@
  * answers any invalid request (Hardhat: -32600 "Invalid request"), so both kinds of method behave alike.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { errorMessage } from "../core/logger";
+import { listen, type ListeningServer } from "./listen";
 import type { FinalityChainView } from "./chainView";
 import { callHemiMethod, isHemiMethod } from "./hemiMethods";
 import { splitJsonArray } from "./rawJson";
@@ -30,11 +30,8 @@ export interface RpcProxyOptions {
   log?: Logger;
 }
 
-export interface RunningRpcProxy {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+/** A running proxy: `url` is the EVM JSON-RPC URL with Hemi's methods. */
+export type RunningRpcProxy = ListeningServer;
 
 interface HemiCall {
   jsonrpc: "2.0";
@@ -199,21 +196,5 @@ export async function startRpcProxy(opts: RpcProxyOptions): Promise<RunningRpcPr
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${host}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listen(server, host, opts.port, "EVM RPC proxy");
 }
