@@ -210,6 +210,8 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
     const bad = await bfg("zz" + unknown);
     expect(bad.status).to.equal(400);
     expect((JSON.parse(bad.text) as Record<string, unknown>).error).to.equal("invalid keystone length");
+    const escaped = await bfg("%zz");
+    expect(escaped.status).to.equal(400);
     const other = await get(`${svc.bfgUrl}/v2/nothing`);
     expect([other.status, other.text]).to.deep.equal([404, "404 page not found\n"]);
   });

@@ -53,7 +53,12 @@ async function handle(opts: BfgServerOptions, req: http.IncomingMessage, res: ht
   if (req.method !== "GET" && req.method !== "HEAD") {
     return goText(res, 405, "Method Not Allowed\n", { Allow: "GET, HEAD" });
   }
-  const hash = decodeURIComponent(path.slice(BFG_FINALITY_PATH.length));
+  let hash: string;
+  try {
+    hash = decodeURIComponent(path.slice(BFG_FINALITY_PATH.length));
+  } catch {
+    return goJson(res, 400, bfgHttpError("invalid keystone length"));
+  }
   try {
     const answer = await bfgKeystoneFinality(opts.view, hash);
     goJson(res, answer.status, answer.body);
