@@ -4,6 +4,8 @@
  * `GET /v2/keystonefinality/{hash}` and the JSON-RPC proxy (optimism_btcFinalityByBlockHash, kss_getKeystone,
  * kss_getLatestKeystones, and everything else passed through to Hardhat byte for byte).
  */
+import http from "node:http";
+import type { Socket } from "node:net";
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { ContractFactory, JsonRpcProvider, Network, Wallet, randomBytes, hexlify } from "ethers";
@@ -208,6 +210,8 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
     const bad = await bfg("zz" + unknown);
     expect(bad.status).to.equal(400);
     expect((JSON.parse(bad.text) as Record<string, unknown>).error).to.equal("invalid keystone length");
+    const escaped = await bfg("%zz");
+    expect(escaped.status).to.equal(400);
     const other = await get(`${svc.bfgUrl}/v2/nothing`);
     expect([other.status, other.text]).to.deep.equal([404, "404 page not found\n"]);
   });
@@ -341,6 +345,13 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
     }
   });
 
+  it("pass-through: WebSocket connections are tunnelled to Hardhat", async () => {
+    const msg = `{"jsonrpc":"2.0","id":5,"method":"eth_chainId","params":[]}`;
+    const viaProxy = await wsRoundTrip(svc.rpcUrl, msg);
+    expect(viaProxy).to.equal(await wsRoundTrip(evm.url, msg));
+    expect(JSON.parse(viaProxy)).to.deep.equal({ jsonrpc: "2.0", id: 5, result: "0x7a69" });
+  });
+
   it("a mixed batch: Hemi entries answered here, the others as Hardhat answers them, in request order", async () => {
     const e0 = `{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}`;
     const hemi = `{"jsonrpc":"2.0","id":"b","method":"kss_getLatestKeystones","params":[2]}`;
@@ -383,4 +394,56 @@ describe("finality: Hemi's finality interfaces (BFG endpoint, op-node/op-geth me
 
 function idHex(display: string): string {
   return Buffer.from(display, "hex").reverse().toString("hex");
+}
+
+/** One masked WebSocket text frame (client to server, payload < 126 bytes). */
+function wsFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]);
+}
+
+/** Opens a WebSocket to `url`, sends `text` and returns the first text frame's payload (server frames are unmasked). */
+function wsRoundTrip(url: string, text: string): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      hostname: u.hostname,
+      port: u.port,
+      path: "/",
+      headers: {
+        Connection: "Upgrade",
+        Upgrade: "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": randomBytesB64(),
+      },
+    });
+    req.on("upgrade", (_res, socket: Socket) => {
+      let buf = Buffer.alloc(0);
+      socket.on("data", (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (buf.length < 2) return;
+        let len = buf[1] & 0x7f;
+        let off = 2;
+        if (len === 126) {
+          if (buf.length < 4) return;
+          len = buf.readUInt16BE(2);
+          off = 4;
+        }
+        if (buf.length < off + len) return;
+        socket.destroy();
+        resolve(buf.subarray(off, off + len).toString());
+      });
+      socket.write(wsFrame(text));
+    });
+    req.on("response", (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
+    req.setTimeout(5_000, () => req.destroy(new Error("no WebSocket answer within 5 s")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+function randomBytesB64(): string {
+  return Buffer.from(randomBytes(16)).toString("base64");
 }

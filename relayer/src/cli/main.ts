@@ -72,8 +72,9 @@ export async function main(argv: string[]): Promise<number> {
     console.error(help());
     return 2;
   }
-  if (wantsHelp(rest)) {
-    console.log(command.help === undefined ? `${command.name}: ${command.summary}` : formatHelp(command.help));
+  // A command without a help record (devnet) answers --help itself, with its options and defaults.
+  if (wantsHelp(rest) && command.help !== undefined) {
+    console.log(formatHelp(command.help));
     return 0;
   }
   return command.run(rest);

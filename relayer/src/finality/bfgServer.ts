@@ -6,9 +6,9 @@
  * Other paths answer as Go's ServeMux does: 404 "404 page not found", or 405 for another method on the route.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { errorMessage } from "../core/logger";
+import { listen, type ListeningServer } from "./listen";
 import { bfgKeystoneFinality } from "./bfgFinality";
 import type { FinalityChainView } from "./chainView";
 import { bfgHttpError } from "./hemiWire";
@@ -24,12 +24,8 @@ export interface BfgServerOptions {
   log?: Logger;
 }
 
-export interface RunningBfgServer {
-  /** http://host:port (BFG's base URL, as op-node's bfgURL). */
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+/** A running BFG: `url` is BFG's base URL (op-node's bfgURL). */
+export type RunningBfgServer = ListeningServer;
 
 function goText(res: http.ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
   res.writeHead(status, {
@@ -57,7 +53,12 @@ async function handle(opts: BfgServerOptions, req: http.IncomingMessage, res: ht
   if (req.method !== "GET" && req.method !== "HEAD") {
     return goText(res, 405, "Method Not Allowed\n", { Allow: "GET, HEAD" });
   }
-  const hash = decodeURIComponent(path.slice(BFG_FINALITY_PATH.length));
+  let hash: string;
+  try {
+    hash = decodeURIComponent(path.slice(BFG_FINALITY_PATH.length));
+  } catch {
+    return goJson(res, 400, bfgHttpError("invalid keystone length"));
+  }
   try {
     const answer = await bfgKeystoneFinality(opts.view, hash);
     goJson(res, answer.status, answer.body);
@@ -71,21 +72,5 @@ async function handle(opts: BfgServerOptions, req: http.IncomingMessage, res: ht
 export async function startBfgServer(opts: BfgServerOptions): Promise<RunningBfgServer> {
   const host = opts.host ?? "127.0.0.1";
   const server = http.createServer((req, res) => void handle(opts, req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${host}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listen(server, host, opts.port, "BFG");
 }

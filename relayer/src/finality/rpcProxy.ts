@@ -7,14 +7,17 @@
  *   `{"jsonrpc":"2.0","id":...,"error":{"code":...,"message":...}}`.
  * - A batch with Hemi calls: the other elements are forwarded, as their original text, in one batch; the node's
  *   answers (their original text) and the local ones are put back in request order.
+ * WebSocket connections (eth_subscribe) are tunnelled to the node byte for byte; Hemi's methods are HTTP only.
  * Only requests the node itself would accept are answered here (jsonrpc "2.0", a number or string id, params
  * absent or an array): anything else, e.g. a Hemi-method notification, goes to the node, which answers it as it
  * answers any invalid request (Hardhat: -32600 "Invalid request"), so both kinds of method behave alike.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net from "node:net";
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { errorMessage } from "../core/logger";
+import { listen, type ListeningServer } from "./listen";
 import type { FinalityChainView } from "./chainView";
 import { callHemiMethod, isHemiMethod } from "./hemiMethods";
 import { splitJsonArray } from "./rawJson";
@@ -30,11 +33,8 @@ export interface RpcProxyOptions {
   log?: Logger;
 }
 
-export interface RunningRpcProxy {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+/** A running proxy: `url` is the EVM JSON-RPC URL with Hemi's methods. */
+export type RunningRpcProxy = ListeningServer;
 
 interface HemiCall {
   jsonrpc: "2.0";
@@ -199,21 +199,34 @@ export async function startRpcProxy(opts: RpcProxyOptions): Promise<RunningRpcPr
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, host, () => {
-      server.off("error", reject);
-      resolve();
+  // WebSocket (eth_subscribe) and any other upgrade: a byte tunnel to the node, untouched.
+  const tunnels = new Set<Duplex>();
+  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    tunnels.add(socket);
+    socket.on("close", () => tunnels.delete(socket));
+    const up = net.connect(Number(upstream.port), upstream.hostname, () => {
+      const lines = [`${req.method ?? "GET"} ${req.url ?? "/"} HTTP/${req.httpVersion}`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      up.write(lines.join("\r\n") + "\r\n\r\n");
+      if (head.length > 0) up.write(head);
+      up.pipe(socket);
+      socket.pipe(up);
     });
+    const end = (): void => {
+      up.destroy();
+      socket.destroy();
+    };
+    up.on("error", end);
+    socket.on("error", end);
+    up.on("close", end);
+    socket.on("close", end);
   });
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listen(server, host, opts.port, "EVM RPC proxy");
   return {
-    url: `http://${host}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    ...listening,
+    close: async () => {
+      for (const t of tunnels) t.destroy();
+      await listening.close();
+    },
   };
 }
