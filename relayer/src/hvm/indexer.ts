@@ -34,14 +34,17 @@ export interface IndexBlockResult {
  */
 export const MAX_WHOLE_BLOCK_TXS = 60;
 
+/** A failure for lack of gas (block gas limit, EIP-7825 cap, out of gas), not a revert. */
+const GAS_LIMIT_ERROR = /out of gas|gas limit|gas required exceeds|greater than the cap|exceeds block gas/i;
+
 /** Whether the block (internal-order hash) is indexed whole. */
 export async function isBlockIndexed(index: BitcoinTxIndex, hashInternal: string): Promise<boolean> {
   return (await index.blockRecord(hashInternal)).complete;
 }
 
 /**
- * Proves block `blockHash` (display order) into the index: whole when it has at most `maxWholeTxs` transactions,
- * else transaction by transaction with SPV proofs (see IndexBlockResult.mode). The block must be canonical in the
+ * Proves block `blockHash` (display order) into the index: whole when it has at most `maxWholeTxs` transactions and
+ * fits one EVM transaction's gas, else transaction by transaction with SPV proofs (see IndexBlockResult.mode). The block must be canonical in the
  * light client. Idempotent: an already indexed block (or transaction) sends nothing.
  */
 export async function indexBlock(
@@ -55,9 +58,16 @@ export async function indexBlock(
   const base = { hash: b.hash, height: b.height, txCount: b.txs.length };
   if (await isBlockIndexed(index, hashInternal)) return { ...base, indexed: false, mode: "none", gasUsed: 0n };
   if (b.txs.length <= maxWholeTxs) {
-    const tx = await index.indexBlock(b.header, b.height, b.txs);
-    const receipt = (await tx.wait()) as ContractTransactionReceipt;
-    return { ...base, indexed: true, mode: "whole", gasUsed: receipt.gasUsed };
+    // A block heavier than one EVM transaction may be (large transactions) enters tx by tx below; reverts rethrow.
+    try {
+      const estimate = await index.indexBlock.estimateGas(b.header, b.height, b.txs);
+      // 20% above the estimate: estimates sit at the edge of what the nested light-client calls need.
+      const tx = await index.indexBlock(b.header, b.height, b.txs, { gasLimit: estimate + estimate / 5n });
+      const receipt = (await tx.wait()) as ContractTransactionReceipt;
+      return { ...base, indexed: true, mode: "whole", gasUsed: receipt.gasUsed };
+    } catch (e) {
+      if (!GAS_LIMIT_ERROR.test(String((e as Error).message))) throw e;
+    }
   }
   const txids = b.txs.map((raw) => Transaction.fromHex(raw.slice(2)).getId());
   let gasUsed = 0n;
