@@ -34,6 +34,9 @@ export interface IndexBlockResult {
  */
 export const MAX_WHOLE_BLOCK_TXS = 60;
 
+/** EIP-7825's cap on one transaction's gas (Hardhat's default hardfork enforces it). */
+const EIP7825_TX_GAS_CAP = 16_777_216n;
+
 /** A failure for lack of gas (block gas limit, EIP-7825 cap, out of gas), not a revert. */
 const GAS_LIMIT_ERROR = /out of gas|gas limit|gas required exceeds|greater than the cap|exceeds block gas/i;
 
@@ -61,8 +64,11 @@ export async function indexBlock(
     // A block heavier than one EVM transaction may be (large transactions) enters tx by tx below; reverts rethrow.
     try {
       const estimate = await index.indexBlock.estimateGas(b.header, b.height, b.txs);
-      // 20% above the estimate: estimates sit at the edge of what the nested light-client calls need.
-      const tx = await index.indexBlock(b.header, b.height, b.txs, { gasLimit: estimate + estimate / 5n });
+      // 20% above the estimate (estimates sit at the edge of what the nested light-client calls need), but not
+      // above EIP-7825's per-transaction cap when the estimate itself is below it.
+      const margin = estimate + estimate / 5n;
+      const gasLimit = estimate <= EIP7825_TX_GAS_CAP && margin > EIP7825_TX_GAS_CAP ? EIP7825_TX_GAS_CAP : margin;
+      const tx = await index.indexBlock(b.header, b.height, b.txs, { gasLimit });
       const receipt = (await tx.wait()) as ContractTransactionReceipt;
       return { ...base, indexed: true, mode: "whole", gasUsed: receipt.gasUsed };
     } catch (e) {
