@@ -13,7 +13,7 @@ import { fundedKey, startMiniChain, syncHeaders, type MiniChain } from "../../te
 import { installHvmPrecompiles } from "../../relayer/src/hvm";
 import { printTable, writeBenchResult } from "./report";
 
-const BLOCK_SIZES = [1, 10, 40, 100];
+const BLOCK_SIZES = [1, 10, 50, 100];
 
 async function mineAndIndex(
   m: MiniChain,
