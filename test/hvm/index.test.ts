@@ -183,6 +183,38 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
       expect(await call("0x42", "0x" + t1.getId() + "10000000")).to.have.length(2 + 16);
     });
 
+    it("a block too heavy for one EVM transaction (80 spends to fresh addresses) falls back to SPV entries instead of failing", async () => {
+      const src = await fundedKey(m.t, "p2wpkh", 5);
+      const key = randomKey();
+      const own = keyOutput(key, "p2wpkh");
+      const fan = buildSignedTx({
+        inputs: [src],
+        outputs: [
+          ...Array.from({ length: 80 }, () => ({ script: own.script, value: 1_000_000n })),
+          { script: own.script, value: src.value - 80_000_000n - 50_000n },
+        ],
+      });
+      await m.t.rpc.sendRawTransaction(fan.toHex());
+      await m.t.rpc.generateToAddress(1, m.t.minerAddress);
+      for (let i = 0; i < 80; i++) {
+        const spend = buildSignedTx({
+          inputs: [{ txid: fan.getId(), vout: i, value: 1_000_000n, script: own.script, key }],
+          outputs: [
+            { address: keyOutput(randomKey(), "p2wpkh").address, value: 490_000n },
+            { address: keyOutput(randomKey(), "p2wpkh").address, value: 490_000n },
+          ],
+        });
+        await m.t.rpc.sendRawTransaction(spend.toHex());
+      }
+      const [big] = await m.t.rpc.generateToAddress(1, m.t.minerAddress);
+      await syncHeaders(m.t.rpc, m.lc);
+      await syncIndex(m.index, m.t.rpc, { fromHeight: (await m.t.rpc.getBlockHeader(big)).height + 1 });
+      const r = await indexBlock(m.index, m.t.rpc, big, 1_000);
+      expect(r.txCount).to.equal(81);
+      expect(r.mode).to.equal("per-tx");
+      expect((await m.index.blockRecord(displayToInternal(big))).complete).to.equal(false);
+    });
+
     it("a single transaction enters with its SPV proof; witness-dependent answers wait for its whole block", async () => {
       await indexTxWithProof(m.index, m.t.rpc, spendId);
       await expect(indexTxWithProof(m.index, m.t.rpc, spendId)).to.be.revertedWithCustomError(

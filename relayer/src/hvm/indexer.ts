@@ -26,6 +26,8 @@ export interface IndexBlockResult {
    */
   mode: "whole" | "per-tx" | "none";
   gasUsed: bigint;
+  /** Why a block under the size limit went tx by tx (the gas error of the whole-block attempt). */
+  fallbackReason?: string;
 }
 
 /**
@@ -34,14 +36,20 @@ export interface IndexBlockResult {
  */
 export const MAX_WHOLE_BLOCK_TXS = 60;
 
+/** EIP-7825's cap on one transaction's gas (Hardhat's default hardfork enforces it). */
+const EIP7825_TX_GAS_CAP = 16_777_216n;
+
+/** A failure for lack of gas (block gas limit, EIP-7825 cap, out of gas), not a revert. */
+const GAS_LIMIT_ERROR = /out of gas|gas limit|gas required exceeds|greater than the cap|exceeds block gas/i;
+
 /** Whether the block (internal-order hash) is indexed whole. */
 export async function isBlockIndexed(index: BitcoinTxIndex, hashInternal: string): Promise<boolean> {
   return (await index.blockRecord(hashInternal)).complete;
 }
 
 /**
- * Proves block `blockHash` (display order) into the index: whole when it has at most `maxWholeTxs` transactions,
- * else transaction by transaction with SPV proofs (see IndexBlockResult.mode). The block must be canonical in the
+ * Proves block `blockHash` (display order) into the index: whole when it has at most `maxWholeTxs` transactions and
+ * fits one EVM transaction's gas, else transaction by transaction with SPV proofs (see IndexBlockResult.mode). The block must be canonical in the
  * light client. Idempotent: an already indexed block (or transaction) sends nothing.
  */
 export async function indexBlock(
@@ -54,10 +62,29 @@ export async function indexBlock(
   const hashInternal = displayToInternal(b.hash);
   const base = { hash: b.hash, height: b.height, txCount: b.txs.length };
   if (await isBlockIndexed(index, hashInternal)) return { ...base, indexed: false, mode: "none", gasUsed: 0n };
+  let fallbackReason: string | undefined;
   if (b.txs.length <= maxWholeTxs) {
-    const tx = await index.indexBlock(b.header, b.height, b.txs);
-    const receipt = (await tx.wait()) as ContractTransactionReceipt;
-    return { ...base, indexed: true, mode: "whole", gasUsed: receipt.gasUsed };
+    // A block heavier than one EVM transaction may be (large transactions) enters tx by tx below; reverts rethrow.
+    // Hardhat's estimator probes above EIP-7825's cap and fails even for blocks that fit under it: then the cap
+    // itself is tried.
+    try {
+      let gasLimit = EIP7825_TX_GAS_CAP;
+      try {
+        const estimate = await index.indexBlock.estimateGas(b.header, b.height, b.txs);
+        // 20% above the estimate (estimates sit at the edge of what nested calls need), not above the cap when the
+        // estimate is below it.
+        const margin = estimate + estimate / 5n;
+        gasLimit = estimate <= EIP7825_TX_GAS_CAP && margin > EIP7825_TX_GAS_CAP ? EIP7825_TX_GAS_CAP : margin;
+      } catch (e) {
+        if (!GAS_LIMIT_ERROR.test(String((e as Error).message))) throw e;
+      }
+      const tx = await index.indexBlock(b.header, b.height, b.txs, { gasLimit });
+      const receipt = (await tx.wait()) as ContractTransactionReceipt;
+      return { ...base, indexed: true, mode: "whole", gasUsed: receipt.gasUsed };
+    } catch (e) {
+      fallbackReason = String((e as Error).message);
+      if (!GAS_LIMIT_ERROR.test(fallbackReason)) throw e;
+    }
   }
   const txids = b.txs.map((raw) => Transaction.fromHex(raw.slice(2)).getId());
   let gasUsed = 0n;
@@ -75,7 +102,7 @@ export async function indexBlock(
     gasUsed += receipt.gasUsed;
     sent++;
   }
-  return { ...base, indexed: sent > 0, mode: "per-tx", gasUsed };
+  return { ...base, indexed: sent > 0, mode: "per-tx", gasUsed, ...(fallbackReason ? { fallbackReason } : {}) };
 }
 
 export interface SyncIndexOptions {
