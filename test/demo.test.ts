@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { freePort } from "../relayer/src/core/ports";
+import { groupAlive, killGroup } from "./helpers/processGroup";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -11,25 +12,6 @@ interface Run {
   stderr: string;
   /** Whether any process of the demo's process group was still running after `npm` exited (then killed). */
   leftover: boolean;
-}
-
-/** True while any process of group `pgid` exists. */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Ends every process of group `pgid` (npm, its shell, Hardhat, the demo script with its in-process nodes). */
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, "SIGKILL");
-  } catch {
-    // already gone
-  }
 }
 
 const running = new Set<number>();

@@ -21,6 +21,7 @@ import { HeadersRole } from "./roles/headers/headersRole";
 import { DepositsRole } from "./roles/deposits/depositsRole";
 import { WithdrawalsRole } from "./roles/withdrawals/withdrawalsRole";
 import { parseCustodyKey } from "./roles/withdrawals/custodyKey";
+import { hvmIndexAbi, startHvmIndexRole } from "./roles/hvm-index/hvmIndexRole";
 import { TunnelClient, tunnelAbi } from "./evm/tunnel";
 import type { RoleName } from "./config/roles";
 import { checkPopRoles, popContractAbis, startPopRoles } from "./roles/popRoles";
@@ -138,7 +139,7 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       provider,
       redis,
       prefix,
-      decoder: new RevertDecoder([lightClientAbi(), tunnelAbi(), ...popContractAbis()]),
+      decoder: new RevertDecoder([lightClientAbi(), tunnelAbi(), hvmIndexAbi, ...popContractAbis()]),
       log: log.child({ component: "sender" }),
       metrics,
       receiptTimeoutMs: cfg.TX_RECEIPT_TIMEOUT_MS,
@@ -216,6 +217,25 @@ export async function startRelayer(cfg: FabricConfig, roles: RoleName[], log: Lo
       });
       role.start();
       running.set("withdrawals", role);
+    }
+    if (roles.includes("hvm-index")) {
+      running.set(
+        "hvm-index",
+        startHvmIndexRole({
+          core,
+          log: log.child({ role: "hvm-index" }),
+          node: bitcoin,
+          lc,
+          sender,
+          metrics,
+          deployment,
+          anchorHeight,
+          pollIntervalMs: cfg.BITCOIN_POLL_INTERVAL_MS,
+          redis,
+          prefix,
+          maxWholeTxs: cfg.HVM_INDEX_MAX_WHOLE_TXS,
+        }),
+      );
     }
     const popRoles = startPopRoles({
       cfg,

@@ -3,6 +3,7 @@ import path from "node:path";
 import { btcNodeCommand } from "./commands/btcNode";
 import { deployCommand } from "./commands/deploy";
 import { depositCommand } from "./commands/deposit";
+import { devnetCommand } from "./commands/devnet";
 import { relayerCommand } from "./commands/relayer";
 import { statusCommand } from "./commands/status";
 import { withdrawCommand } from "./commands/withdraw";
@@ -24,6 +25,7 @@ const commands: Command[] = [
   withdrawCommand,
   statusCommand,
   verifyAnchorsCommand,
+  devnetCommand,
 ];
 
 function packageVersion(): string {

@@ -4,7 +4,7 @@ import { ConfigError } from "./load";
  * Roles this build can run; later roles (hvm-index, keystones, pop) plug in here. `deposits` and `withdrawals`
  * need the tunnel in the deployment; `withdrawals` also needs VAULT_CUSTODY_KEY.
  */
-export const KNOWN_ROLES = ["headers", "deposits", "withdrawals", "keystones", "pop", "anchors"] as const;
+export const KNOWN_ROLES = ["headers", "deposits", "withdrawals", "hvm-index", "keystones", "pop", "anchors"] as const;
 export type RoleName = (typeof KNOWN_ROLES)[number];
 
 /** Parses `--roles headers[,...]`; the error names the bad role and the known ones. */

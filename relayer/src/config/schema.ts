@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseCustodyKey } from "../roles/withdrawals/custodyKey";
+import { HVM_LAYOUTS, type HvmLayout } from "../hvm/precompiles";
 
 /** Accepts a string of digits (environment variables are strings) or a number; yields an integer. */
 function intField(min: number, max: number = Number.MAX_SAFE_INTEGER) {
@@ -96,6 +97,15 @@ const configShape = z.object({
   WITHDRAWAL_FALLBACK_FEE_RATE: z.coerce.number().positive().default(2),
   /** withdrawals role: recent blocks searched for an existing payout of a withdrawal before a new one is built. */
   WITHDRAWAL_SEARCH_DEPTH: intField(1, 10_000).default(144),
+  /** deploy: the hVM's 0x42 answer layout ("current": op-geth's newest; "bitcoinkit-2024": what Hemi's BitcoinKit parses). */
+  HVM_LAYOUT: z.enum(HVM_LAYOUTS as [HvmLayout, ...HvmLayout[]]).default("current"),
+  /** deploy: the hVM's tip lag in Bitcoin blocks (Hemi: 2). */
+  HVM_LAG: intField(0, 1_000).default(2),
+  /**
+   * hvm-index role: largest Bitcoin block (transactions) indexed whole in one EVM transaction; larger blocks enter
+   * transaction by transaction with SPV proofs (60 fit EIP-7825's 16.7M gas cap: MAX_WHOLE_BLOCK_TXS in hvm/indexer).
+   */
+  HVM_INDEX_MAX_WHOLE_TXS: intField(1, 10_000).default(60),
   /** deploy: keystone interval of the KeystoneLedger it deploys (Hemi: 25 EVM blocks). */
   KEYSTONE_INTERVAL: intField(1, 1_000_000).default(25),
   /** deploy: EVM blocks after a keystone before PopRewards pays it (Hemi: 200). */

@@ -5,6 +5,7 @@ import type { FabricConfig } from "../config/schema";
 import { custodyScriptOf, parseCustodyKey } from "../roles/withdrawals/custodyKey";
 import { loadArtifact } from "./artifacts";
 import type { Deployment } from "./deployment";
+import { hvmOptionFromConfig, withHvm, type FabricHvmOption } from "./fabricHvm";
 import { loadTunnelArtifact } from "./tunnel";
 import { createOperatorVault, type VaultTerms } from "./tunnelVault";
 import { deployPop, type DeployPopOptions } from "../pop/deployPop";
@@ -56,6 +57,8 @@ export interface DeployOptions {
   pop?: Omit<DeployPopOptions, "lightClient" | "log">;
   /** Another address to hold KeystoneLedger's SEQUENCER_ROLE (the keystones role's signer, POP_SEQUENCER_ADDRESS). */
   popSequencer?: string;
+  /** Also deploy the hVM over the light client (BitcoinTxIndex, precompiles, BitcoinKit). */
+  hvm?: FabricHvmOption;
   log?: Logger;
 }
 
@@ -131,7 +134,7 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
   }
   const pop = await deployPop(opts.signer, { ...opts.pop, lightClient: address, log: opts.log });
   await grantSequencer(opts.signer, pop.keystoneLedger, opts.popSequencer, opts.log);
-  return {
+  return withHvm(opts, {
     chainId: Number(chainId),
     contracts: { BitcoinLightClient: address, BitcoinTunnel: tunnelAddress, HemiBTC: hemiBtc },
     vaults,
@@ -140,19 +143,20 @@ export async function deployFabric(opts: DeployOptions): Promise<Deployment> {
     deployer,
     blockNumber: receipt?.blockNumber,
     deployedAt: new Date().toISOString(),
-  };
+  });
 }
 
 /** The deploy options the configuration sets: the anchor (DEPLOY_ANCHOR_*) and the vault (VAULT_*). */
 export function deployOptionsFromConfig(
   cfg: FabricConfig,
-): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault" | "pop" | "popSequencer"> {
+): Pick<DeployOptions, "anchorHeight" | "anchorMargin" | "vault" | "pop" | "popSequencer" | "hvm"> {
   return {
     anchorHeight: cfg.DEPLOY_ANCHOR_HEIGHT,
     anchorMargin: cfg.DEPLOY_ANCHOR_MARGIN,
     vault: vaultOptionFromConfig(cfg),
     pop: { interval: cfg.KEYSTONE_INTERVAL, payoutDelay: cfg.POP_PAYOUT_DELAY },
     popSequencer: cfg.POP_SEQUENCER_ADDRESS,
+    hvm: hvmOptionFromConfig(cfg),
   };
 }
 

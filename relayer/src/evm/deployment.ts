@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { hvmRecordSchema } from "../hvm/record";
 
 const hexAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 
@@ -43,6 +44,8 @@ export const deploymentSchema = z.object({
   deployer: hexAddress.optional(),
   blockNumber: z.number().int().min(0).optional(),
   deployedAt: z.string().optional(),
+  /** hVM deployment (BitcoinTxIndex, emulators, BitcoinKit, 0x42 layout, lag). */
+  hvm: hvmRecordSchema.optional(),
 });
 
 export type Deployment = z.infer<typeof deploymentSchema>;
