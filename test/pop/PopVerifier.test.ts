@@ -2,10 +2,20 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { displayToInternal } from "../../relayer/src/bitcoin/byteOrder";
-import { buildSignedTx, keyOutput, randomKey } from "../../relayer/src/bitcoin/txBuilder";
+import { script as btcScript, Transaction } from "bitcoinjs-lib";
+import * as ecc from "tiny-secp256k1";
+import { REGTEST } from "../../relayer/src/bitcoin/node/script";
+import {
+  buildSignedTx,
+  ECPair,
+  keyOutput,
+  randomKey,
+  type KeyPair,
+  type UtxoToSpend,
+} from "../../relayer/src/bitcoin/txBuilder";
 import { blockFinality, type KeystoneFinality, type PublicationRecord } from "../../relayer/src/pop/finality";
 import { keystoneIdHex } from "../../relayer/src/pop/keystone";
-import { popScript } from "../../relayer/src/pop/popTx";
+import { p2pkhScriptOf, popScript } from "../../relayer/src/pop/popTx";
 import { fundKey } from "../bitcoin-node/helpers";
 import {
   keystoneOf,
@@ -62,6 +72,31 @@ async function finality(c: PopChain, l2: number): Promise<{ eff: number; superfi
     pub: Number(d.pubBtcHeight),
   });
   return { eff: Number(eff), superfinal, from: Number(d.fromKeystone) };
+}
+
+/**
+ * A PoP-shaped transaction spending a P2PKH output of `key` (compressed or not), its signature push ground to
+ * `sigLen` bytes when given.
+ */
+function p2pkhPop(u: UtxoToSpend, key: KeyPair, abbrev: Buffer, sigLen?: number): Transaction {
+  const prevScript = p2pkhScriptOf(key.publicKey);
+  const tx = new Transaction();
+  tx.version = 2;
+  tx.addInput(Buffer.from(u.txid, "hex").reverse(), u.vout, 0xfffffffd);
+  tx.addOutput(prevScript, u.value - 5_000n);
+  tx.addOutput(popScript(abbrev), 0n);
+  const hash = tx.hashForSignature(0, prevScript, Transaction.SIGHASH_ALL);
+  for (let i = 0; i < 20_000; i++) {
+    const entropy = Buffer.alloc(32);
+    entropy.writeUInt32BE(i, 28);
+    const sig = Buffer.from(
+      btcScript.signature.encode(ecc.sign(hash, key.privateKey!, entropy), Transaction.SIGHASH_ALL),
+    );
+    if (sigLen !== undefined && sig.length !== sigLen) continue;
+    tx.setInputScript(0, btcScript.compile([sig, key.publicKey]));
+    return tx;
+  }
+  throw new Error(`no ${sigLen}-byte signature found`);
 }
 
 /** A miner whose compressed key starts with `prefix` (02: even y, 03: odd y). */
@@ -227,6 +262,25 @@ describe("PoP: PopVerifier (submitPop, BFG finality)", () => {
     await expect(
       c.verifier.submitPop({ ...good, merkleProof: "0x" + "00".repeat((good.merkleProof.length - 2) / 2) }),
     ).to.be.revertedWithCustomError(c.lc, "MerkleRootMismatch");
+  });
+
+  it("refuses P2PKH spends outside popm's shape: a 70-byte signature push, an uncompressed key", async () => {
+    const compressed = randomKey();
+    const uncompressed = ECPair.makeRandom({ compressed: false, network: REGTEST });
+    expect(uncompressed.publicKey.length).to.equal(65);
+    const u1 = await fundKey(c.t, "p2pkh", 0.1, compressed);
+    const u2 = await fundKey(c.t, "p2pkh", 0.1, uncompressed);
+    const short = p2pkhPop(u1, compressed, ks[0].abbrev, 70);
+    const long = p2pkhPop(u2, uncompressed, ks[0].abbrev);
+    for (const tx of [short, long]) await c.t.rpc.sendRawTransaction(tx.toHex()); // valid Bitcoin spends
+    await mineBtc(c, 1);
+    await expect(c.verifier.submitPop(await proofOf(c, short.getId())))
+      .to.be.revertedWithCustomError(c.verifier, "NotP2pkhInput")
+      .withArgs("0x" + Buffer.from(short.ins[0].script).toString("hex"));
+    expect(short.ins[0].script[0]).to.equal(70);
+    await expect(c.verifier.submitPop(await proofOf(c, long.getId())))
+      .to.be.revertedWithCustomError(c.verifier, "NotP2pkhInput")
+      .withArgs("0x" + Buffer.from(long.ins[0].script).toString("hex"));
   });
 
   it("stops counting a publication whose block is reorganised away, and accepts it again at its new place", async () => {
