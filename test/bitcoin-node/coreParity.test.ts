@@ -28,9 +28,10 @@ describe("embedded regtest node: Bitcoin Core's answers, codes and messages", ()
         source: "fallback",
         reason: "Insufficient data or no feerate found",
       });
-      // Three transactions at about 2, 5 and 40 sat/vB mined: the median (5 sat/vB) is the estimate.
+      // Our four transactions at about 20, 30, 40 and 50 sat/vB and fundKey's four wallet sends (about 10 sat/vB)
+      // are mined: the median (index 4 of 8, sorted) is our 20 sat/vB one, in sat/kvB exactly as it was paid.
       const rates: number[] = [];
-      for (const satPerVb of [2, 5, 40]) {
+      for (const satPerVb of [20, 30, 40, 50]) {
         const utxo = await fundKey(fresh, "p2wpkh", 1);
         const probe = buildSignedTx({
           inputs: [utxo],
@@ -44,15 +45,10 @@ describe("embedded regtest node: Bitcoin Core's answers, codes and messages", ()
         await fresh.rpc.sendRawTransaction(tx.toHex());
         rates.push(Math.floor(Number((fee * 1000n) / BigInt(Math.ceil(tx.weight() / 4)))));
       }
-      // fundKey's own wallet sends (10 sat/vB) are mined too; the median of all six is taken.
       await fresh.rpc.generateToAddress(1, fresh.minerAddress);
+      // fundKey mined 4 blocks (one wallet send each), then this one: the last 6 blocks hold 4 + 4 transactions.
       const est = await fresh.rpc.estimateSmartFee(6);
-      expect(est.errors).to.equal(undefined);
-      expect(est.blocks).to.equal(6);
-      expect(est.feerate)
-        .to.be.a("number")
-        .and.to.be.at.least(rates[1] / 1e8)
-        .and.to.be.at.most(0.0001);
+      expect(est).to.deep.equal({ feerate: rates[0] / 1e8, blocks: 6 });
       expect(await chooseFeeRate(fresh.rpc, 6, 7)).to.deep.equal({
         satPerVb: Math.ceil((est.feerate as number) * 100_000),
         source: "estimate",
@@ -215,6 +211,44 @@ describe("embedded regtest node: Bitcoin Core's answers, codes and messages", ()
     // `near` comes back; `deep` (12th) does not, and neither does `child` (11th, and it spends `deep`).
     expect(await t.rpc.getRawMempool()).to.deep.equal([near.txid]);
     await t.rpc.reconsiderBlock(deepBlock);
+    expect(await t.rpc.getRawMempool()).to.deep.equal([]);
+  });
+
+  it("limits unconfirmed chains as Core: 25 ancestors, 25 descendants plus the CPFP carve-out", async () => {
+    const key = randomKey();
+    const { script } = keyOutput(key, "p2wpkh");
+    const chainCoin = await fundKey(t, "p2wpkh", 1, key);
+    let prev = chainCoin;
+    const chain: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      const tx = buildSignedTx({ inputs: [prev], outputs: [{ script, value: prev.value - 1_000n }] });
+      chain.push(await t.rpc.sendRawTransaction(tx.toHex()));
+      prev = { txid: tx.getId(), vout: 0, value: prev.value - 1_000n, script, key };
+    }
+    const tooLong = buildSignedTx({ inputs: [prev], outputs: [{ script, value: prev.value - 1_000n }] });
+    expect(await rejection(t.rpc.sendRawTransaction(tooLong.toHex()))).to.include({
+      code: -26,
+      rpcMessage: "too-long-mempool-chain, too many unconfirmed ancestors [limit: 25]",
+    });
+
+    const fanCoin = await fundKey(t, "p2wpkh", 1, key); // mines the chain above too
+    const fan = buildSignedTx({
+      inputs: [fanCoin],
+      outputs: Array.from({ length: 26 }, () => ({ script, value: 3_800_000n })),
+    });
+    await t.rpc.sendRawTransaction(fan.toHex());
+    const child = (vout: number) =>
+      buildSignedTx({
+        inputs: [{ txid: fan.getId(), vout, value: 3_800_000n, script, key }],
+        outputs: [{ script, value: 3_799_000n }],
+      });
+    for (let vout = 0; vout < 24; vout++) await t.rpc.sendRawTransaction(child(vout).toHex());
+    await t.rpc.sendRawTransaction(child(24).toHex()); // the 25th descendant: Core's carve-out admits one more
+    expect(await rejection(t.rpc.sendRawTransaction(child(25).toHex()))).to.include({
+      code: -26,
+      rpcMessage: `too-long-mempool-chain, too many descendants for tx ${fan.getId()} [limit: 25]`,
+    });
+    await t.rpc.generateToAddress(1, t.minerAddress);
     expect(await t.rpc.getRawMempool()).to.deep.equal([]);
   });
 

@@ -11,6 +11,9 @@ function rateText(fee: bigint, vsize: number): string {
 
 const vsizeOf = (tx: Transaction): number => Math.ceil(tx.weight() / 4);
 
+/** Bitcoin Core's FormatMoney of a small amount: 8 decimals with trailing zeros cut down to 2. */
+const money = (sats: bigint): string => `0.${sats.toString().padStart(8, "0").replace(/0+$/, "").padEnd(2, "0")}`;
+
 /** Spends `utxo` whole to a fresh P2WPKH key, paying `fee`; the output is returned ready to spend. */
 function spendTo(utxo: UtxoToSpend, fee: bigint, sequence?: number): { tx: Transaction; out: UtxoToSpend } {
   const key = randomKey();
@@ -43,7 +46,7 @@ describe("embedded regtest node: BIP125 replacement as Bitcoin Core 28 (full RBF
       { txid: utxo.txid, vout: utxo.vout, spendingtxid: a.tx.getId() },
     ]);
     // Must pay a + child (2,000) plus its own vsize at 1 sat/vB, at a higher rate than a.
-    const b = spendTo(utxo, 2_000n + BigInt(vsizeOf(a.tx)));
+    const b = spendTo(utxo, 2_000n + BigInt(vsizeOf(a.tx)) + 2n); // +2: its signature may be a byte longer
     expect(await t.rpc.sendRawTransaction(b.tx.toHex())).to.equal(b.tx.getId());
     expect(await t.rpc.getRawMempool()).to.deep.equal([b.tx.getId()]);
     expect(await t.rpc.getTxSpendingPrevout([{ txid: utxo.txid, vout: utxo.vout }])).to.deep.equal([
@@ -61,11 +64,12 @@ describe("embedded regtest node: BIP125 replacement as Bitcoin Core 28 (full RBF
     await t.rpc.sendRawTransaction(child.tx.toHex());
     const v = vsizeOf(a.tx);
 
-    const same = spendTo(utxo, 2_000n); // another key: another txid, the same size and fee
+    // A slightly lower fee keeps the rate at or below a's even when its signature is a byte shorter.
+    const same = spendTo(utxo, 1_900n);
     const e1 = await rejection(t.rpc.sendRawTransaction(same.tx.toHex()));
     expect(e1).to.include({
       code: -26,
-      rpcMessage: `insufficient fee, rejecting replacement ${same.tx.getId()}; new feerate ${rateText(2_000n, v)} <= old feerate ${rateText(2_000n, v)}`,
+      rpcMessage: `insufficient fee, rejecting replacement ${same.tx.getId()}; new feerate ${rateText(1_900n, vsizeOf(same.tx))} <= old feerate ${rateText(2_000n, v)}`,
     });
 
     const fewer = spendTo(utxo, 6_000n); // higher rate than a, but less than a + child (7,000)
@@ -75,14 +79,19 @@ describe("embedded regtest node: BIP125 replacement as Bitcoin Core 28 (full RBF
       rpcMessage: `insufficient fee, rejecting replacement ${fewer.tx.getId()}, less fees than conflicting txs; 0.00006 < 0.00007`,
     });
 
-    const stingy = spendTo(utxo, 7_000n + BigInt(v) - 1n); // one sat short of paying its own vsize
+    // One sat short of paying its own vsize at 1 sat/vB (rebuilt until its size is the one its fee assumed).
+    let stingy = spendTo(utxo, 7_000n + BigInt(v) - 1n);
+    for (let size = vsizeOf(stingy.tx); ; size = vsizeOf(stingy.tx)) {
+      stingy = spendTo(utxo, 7_000n + BigInt(size) - 1n);
+      if (vsizeOf(stingy.tx) === size) break;
+    }
+    const vs = BigInt(vsizeOf(stingy.tx));
     const e3 = await rejection(t.rpc.sendRawTransaction(stingy.tx.toHex()));
-    const extra = (BigInt(v) - 1n).toString().padStart(8, "0");
     expect(e3).to.include({
       code: -26,
       rpcMessage:
         `insufficient fee, rejecting replacement ${stingy.tx.getId()}, not enough additional fees to relay; ` +
-        `0.${extra.replace(/0+$/, "").padEnd(2, "0")} < 0.${BigInt(v).toString().padStart(8, "0").replace(/0+$/, "").padEnd(2, "0")}`,
+        `${money(vs - 1n)} < ${money(vs)}`,
     });
     expect((await t.rpc.getRawMempool()).sort()).to.deep.equal([a.tx.getId(), child.tx.getId()].sort());
     await t.rpc.generateToAddress(1, t.minerAddress);

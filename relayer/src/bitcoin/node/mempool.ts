@@ -21,6 +21,10 @@ export const DUST_RELAY_FEE_PER_KVB = 3000n;
 export const DEFAULT_MAX_FEE_RATE_PER_KVB = 10_000_000n;
 /** Incremental relay fee rate in sat/kvB (Bitcoin Core's -incrementalrelayfee default): what a replacement pays for its own bandwidth. */
 export const INCREMENTAL_RELAY_FEE_PER_KVB = 1000n;
+/** Bitcoin Core's default package limits (-limitancestorcount, -limitancestorsize, -limitdescendant...; vbytes). */
+export const CHAIN_LIMITS = { ancestorCount: 25, ancestorSize: 101_000, descendantCount: 25, descendantSize: 101_000 };
+/** Bitcoin Core's EXTRA_DESCENDANT_TX_SIZE_LIMIT: the largest transaction the CPFP carve-out admits (vbytes). */
+export const EXTRA_DESCENDANT_TX_SIZE_LIMIT = 10_000;
 /** Most transactions one replacement may evict (BIP125 rule 5, Bitcoin Core's MAX_REPLACEMENT_CANDIDATES). */
 export const MAX_REPLACEMENT_CANDIDATES = 100;
 
@@ -172,6 +176,7 @@ export class Mempool implements CoinView {
       if (maxRate > 0n && fee > (BigInt(vsize) * maxRate) / 1000n)
         reject("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)", RpcCode.VERIFY_ERROR);
     }
+    if (!opts.bypassLimits) this.checkChainLimits(tx, vsize, conflicts);
     // A transaction whose in-pool ancestors include one it conflicts with can never be valid (Core: after the fee checks).
     for (const a of this.ancestorsOf(tx))
       if (conflicts.has(a))
@@ -200,6 +205,70 @@ export class Mempool implements CoinView {
     this.entries.set(txid, entry);
     for (const key of spends) this.spentBy.set(key, txid);
     return entry;
+  }
+
+  /** Count and total vsize of a pool transaction with all its in-pool descendants. */
+  private descendantStats(txid: string): { count: number; vsize: number } {
+    const all = this.withDescendants([txid]);
+    let size = 0;
+    for (const id of all) size += (this.entries.get(id) as MempoolEntry).vsize;
+    return { count: all.size, vsize: size };
+  }
+
+  /**
+   * Bitcoin Core 28's package limits (CalculateMemPoolAncestors): at most 25 in-pool ancestors and 101 kvB with
+   * them, and no ancestor left with more than 25 descendants or 101 kvB of them. One conflict relaxes the descendant
+   * limits by that conflict (a replacement); a small transaction with a single unconfirmed ancestor gets Core's
+   * CPFP carve-out (one more descendant). Failures report Core's first error.
+   */
+  private checkChainLimits(tx: Transaction, vsize: number, conflicts: ReadonlySet<string>): void {
+    const parents = new Set(tx.ins.map((i) => prevTxid(i)).filter((id) => this.entries.has(id)));
+    if (parents.size === 0) return;
+    const limits = { ...CHAIN_LIMITS };
+    if (conflicts.size === 1) {
+      limits.descendantCount += 1;
+      limits.descendantSize += this.descendantStats([...conflicts][0]).vsize;
+    }
+    const error = this.chainLimitError(parents, vsize, limits);
+    if (error === undefined) return;
+    const carveOut = {
+      ancestorCount: 2,
+      ancestorSize: EXTRA_DESCENDANT_TX_SIZE_LIMIT,
+      descendantCount: limits.descendantCount + 1,
+      descendantSize: limits.descendantSize + EXTRA_DESCENDANT_TX_SIZE_LIMIT,
+    };
+    if (vsize > EXTRA_DESCENDANT_TX_SIZE_LIMIT || tx.version === 3 || this.chainLimitError(parents, vsize, carveOut))
+      reject("too-long-mempool-chain", RpcCode.VERIFY_REJECTED, error);
+  }
+
+  private chainLimitError(parents: ReadonlySet<string>, vsize: number, l: typeof CHAIN_LIMITS): string | undefined {
+    if (parents.size + 1 > l.ancestorCount) return `too many unconfirmed parents [limit: ${l.ancestorCount}]`;
+    const staged = [...parents];
+    const seen = new Set<string>(parents);
+    let done = 0;
+    let total = vsize;
+    while (staged.length > 0) {
+      const id = staged.shift() as string;
+      done++;
+      const e = this.entries.get(id) as MempoolEntry;
+      total += e.vsize;
+      const d = this.descendantStats(id);
+      if (d.vsize + vsize > l.descendantSize)
+        return `exceeds descendant size limit for tx ${id} [limit: ${l.descendantSize}]`;
+      if (d.count + 1 > l.descendantCount) return `too many descendants for tx ${id} [limit: ${l.descendantCount}]`;
+      if (total > l.ancestorSize) return `exceeds ancestor size limit [limit: ${l.ancestorSize}]`;
+      for (const i of e.tx.ins) {
+        const p = prevTxid(i);
+        if (!this.entries.has(p)) continue;
+        if (!seen.has(p)) {
+          seen.add(p);
+          staged.push(p);
+        }
+        if (staged.length + done + 1 > l.ancestorCount)
+          return `too many unconfirmed ancestors [limit: ${l.ancestorCount}]`;
+      }
+    }
+    return undefined;
   }
 
   /** The pool transactions `tx` depends on, directly or through other pool transactions. */
