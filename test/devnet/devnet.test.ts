@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, Network } from "ethers";
+import { Contract, JsonRpcProvider, Network } from "ethers";
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { freePort } from "../../relayer/src/core/ports";
+import { loadArtifact } from "../../relayer/src/evm/artifacts";
 import { readDeployment } from "../../relayer/src/evm/deployment";
 import { LightClientReader } from "../../relayer/src/evm/lightClient";
 import { BitcoinKit__factory } from "../../typechain-types";
@@ -65,7 +66,14 @@ describe("npx hemi-fabric devnet", function () {
   it("answers --help with every option and its default", () => {
     const r = spawnSync(process.execPath, [BIN, "devnet", "--help"], { encoding: "utf8" });
     expect(r.status).to.equal(0);
-    for (const opt of ["--evm-port", "--btc-port", "--datadir", "--btc-block-interval", "--metrics-port"]) {
+    for (const opt of [
+      "--evm-port",
+      "--btc-port",
+      "--datadir",
+      "--btc-block-interval",
+      "--evm-block-interval",
+      "--metrics-port",
+    ]) {
       expect(r.stdout).to.include(opt);
     }
     expect(r.stdout).to.include("default 8545").and.include("default 18443").and.include("default 10");
@@ -102,7 +110,7 @@ describe("npx hemi-fabric devnet", function () {
       );
       expect(r.code, r.stdout + r.stderr).to.equal(1);
       expect(r.stderr).to.include(`EVM RPC port (--evm-port) ${evmPort} on 127.0.0.1 is already in use`);
-      expect(r.stdout).to.include("[1/7] Bitcoin regtest node"); // started first, then stopped again
+      expect(r.stdout).to.include("[1/8] Bitcoin regtest node"); // started first, then stopped again
       expect(await portOpen(btcPort)).to.equal(false);
     } finally {
       busy.close();
@@ -194,7 +202,7 @@ describe("npx hemi-fabric devnet", function () {
 
       // The hVM through the EVM RPC: BitcoinKit's last header is the node's block at the light client's best
       // height minus the lag, once the hvm-index role has indexed it.
-      expect(out).to.match(/relayer roles\s+headers, deposits, withdrawals, hvm-index/);
+      expect(out).to.match(/relayer roles\s+headers, deposits, withdrawals, hvm-index, keystones, pop, anchors/);
       expect(deployment.hvm?.installedWith).to.equal("hardhat_setCode");
       const kit = BitcoinKit__factory.connect(deployment.contracts.BitcoinKit, evm);
       const lag = deployment.hvm?.lag ?? 2;
@@ -215,6 +223,23 @@ describe("npx hemi-fabric devnet", function () {
       expect(latest.keystones).to.be.an("array");
       const unknown = await fetch(`http://127.0.0.1:${bfgPort}/v2/keystonefinality/${"ab".repeat(32)}`);
       expect(unknown.status).to.equal(404);
+      // Keystones and the PoP miner run by default: the first keystone is recorded, published on Bitcoin by the
+      // devnet's funded miner key and proven (EVM blocks come every second; a few more are mined to be quick).
+      const pop = deployment.pop;
+      if (pop === undefined) throw new Error("the devnet deployed no PoP contracts");
+      const ledger = new Contract(pop.keystoneLedger, loadArtifact("KeystoneLedger").abi, evm);
+      const verifier = new Contract(pop.popVerifier, loadArtifact("PopVerifier").abi, evm);
+      const first = pop.firstKeystone;
+      for (let n = await evm.getBlockNumber(); n <= first; n++) await evm.send("evm_mine", []);
+      await waitFor(
+        "the first keystone recorded",
+        async () => Number(await ledger.lastKeystoneNumber()) >= first,
+        60_000,
+      );
+      await waitFor("its publication proven", async () => Number(await verifier.publicationCount(first)) >= 1, 90_000);
+      const [published] = (await verifier.publications(first)) as { miner: string }[];
+      const minerAddress = /pop-miner\s+(0x[0-9a-fA-F]{40})/.exec(out)?.[1];
+      expect(published.miner).to.equal(minerAddress);
     } finally {
       evm.destroy();
     }

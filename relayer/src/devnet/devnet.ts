@@ -18,6 +18,7 @@ import { startFinalityServices } from "../finality/finalityServices";
 import { devnetAccounts, loadOrCreateKeys, type DevnetAccount } from "./accounts";
 import { startHardhatNetwork } from "./hardhatNetwork";
 import { assertPortFree } from "./portCheck";
+import { splitPopMinerCoin } from "./popMinerCoins";
 import { deleteKeysWithPrefix } from "./redisKeys";
 import { supportedRoles } from "./roles";
 
@@ -34,6 +35,11 @@ export interface DevnetOptions {
   datadir: string;
   /** A Bitcoin block every this many ms; 0 = only on request (generatetoaddress over RPC). */
   btcBlockIntervalMs: number;
+  /**
+   * An EVM block every this many ms besides automine (Hardhat interval mining), so that keystones fall due on an idle
+   * chain as on a sequencer producing blocks; 0 = automine only (default 1000).
+   */
+  evmBlockIntervalMs?: number;
   /** Start a private redis-server even if a Redis answers on 127.0.0.1:6379. */
   privateRedis: boolean;
   /** Settings (relayer/deploy variables) the user set; the devnet's own endpoints and keys override them. */
@@ -148,7 +154,12 @@ export async function startDevnet(opts: DevnetOptions): Promise<RunningDevnet> {
     });
     provider.pollingInterval = 100;
     cleanups.push({ what: "EVM provider", run: () => provider.destroy() });
-    progress(`Hardhat network (chain ${evmNode.chainId}) on ${evmNode.url}`);
+    const evmBlockMs = opts.evmBlockIntervalMs ?? 1_000;
+    if (evmBlockMs > 0) await provider.send("evm_setIntervalMining", [evmBlockMs]);
+    progress(
+      `Hardhat network (chain ${evmNode.chainId}) on ${evmNode.url}` +
+        (evmBlockMs > 0 ? `, automine and an EVM block every ${evmBlockMs / 1000} s` : ", automine only"),
+    );
 
     // 3. Redis
     const redis: RedisEndpoint = opts.privateRedis
@@ -172,6 +183,8 @@ export async function startDevnet(opts: DevnetOptions): Promise<RunningDevnet> {
         RELAYER_KEYSTORE: undefined,
         RELAYER_KEYSTORE_PASSWORD: undefined,
         VAULT_CUSTODY_KEY: opts.env.VAULT_CUSTODY_KEY ?? keys.custody,
+        POP_MINER_KEY: opts.env.POP_MINER_KEY ?? keys.popMiner,
+        POP_SEQUENCER_ADDRESS: new Wallet(keys.relayer).address,
         METRICS_PORT: String(opts.metricsPort),
         BITCOIN_POLL_INTERVAL_MS: opts.env.BITCOIN_POLL_INTERVAL_MS ?? "500",
         DEPLOYMENT_FILE: undefined,
@@ -181,6 +194,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<RunningDevnet> {
     });
     const accounts = devnetAccounts(keys);
     await fundAccounts(accounts, provider, rpc, faucetAddress);
+    await splitPopMinerCoin(rpc, keys.popMiner, faucetAddress);
     progress(`funded ${accounts.map((a) => a.name).join(", ")} (keys in ${keysFile})`);
 
     // 5. Deploy, as `npx hemi-fabric deploy` does

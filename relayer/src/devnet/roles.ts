@@ -21,6 +21,9 @@ export const DEVNET_ROLES: readonly DevnetRole[] = [
       d.contracts.BitcoinTunnel !== undefined && cfg.VAULT_CUSTODY_KEY !== undefined && (d.vaults?.length ?? 0) > 0,
   },
   { role: "hvm-index", supported: (d) => d.contracts.BitcoinTxIndex !== undefined },
+  { role: "keystones", supported: (d) => d.pop !== undefined },
+  { role: "pop", supported: (d, cfg) => d.pop !== undefined && cfg.POP_MINER_KEY !== undefined },
+  { role: "anchors", supported: (d) => d.pop !== undefined },
 ];
 
 /** The roles of DEVNET_ROLES that this deployment and configuration support. */

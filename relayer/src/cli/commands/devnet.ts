@@ -12,6 +12,7 @@ export const DEVNET_DEFAULTS = {
   metricsPort: 9464,
   datadir: ".datadir/devnet",
   btcBlockIntervalS: 10,
+  evmBlockIntervalS: 1,
 } as const;
 
 const HELP = `Usage: npx hemi-fabric devnet [options]
@@ -30,6 +31,8 @@ Options:
   --metrics-port <port>        relayer /metrics and /healthz port (default ${DEVNET_DEFAULTS.metricsPort}; 0 = a free port)
   --datadir <dir>              Bitcoin chain, devnet keys and relayer log (default ${DEVNET_DEFAULTS.datadir})
   --btc-block-interval <s>     seconds between Bitcoin blocks (default ${DEVNET_DEFAULTS.btcBlockIntervalS}; 0 = only on request)
+  --evm-block-interval <s>     seconds between empty EVM blocks besides automine, so keystones fall due on an idle
+                               chain (default ${DEVNET_DEFAULTS.evmBlockIntervalS}; 0 = automine only)
   --private-redis              start a private redis-server even if a Redis answers on 127.0.0.1:6379
   --help                       this help
 
@@ -61,6 +64,12 @@ export function describeDevnet(d: RunningDevnet): string {
       : [
           `  hVM              precompiles at 0x40..0x49 (${d.deployment.hvm.installedWith ?? "not installed"}), 0x42 layout ${d.deployment.hvm.layout}, tip lag ${d.deployment.hvm.lag}`,
         ]),
+    ...(d.deployment.pop === undefined
+      ? []
+      : [
+          `  PoP              KeystoneLedger ${d.deployment.pop.keystoneLedger}  PopVerifier ${d.deployment.pop.popVerifier}`,
+          `                   PopRewards ${d.deployment.pop.popRewards}  (a keystone every ${d.deployment.pop.keystoneInterval} EVM blocks)`,
+        ]),
     `  metrics          ${d.metricsUrl}   health ${d.healthUrl}`,
     `  relayer roles    ${d.roles.join(", ")}   log ${d.relayerLog}`,
     `  Redis            ${d.redis.url}${d.redis.private ? " (private)" : ""}  prefix ${d.redis.prefix}`,
@@ -82,7 +91,7 @@ export const devnetCommand: Command = {
     try {
       const parsed = parseArgs(
         args,
-        ["evm-port", "bfg-port", "btc-port", "metrics-port", "datadir", "btc-block-interval"],
+        ["evm-port", "bfg-port", "btc-port", "metrics-port", "datadir", "btc-block-interval", "evm-block-interval"],
         ["private-redis", "help"],
       );
       if (parsed.flags.has("help")) {
@@ -95,6 +104,11 @@ export const devnetCommand: Command = {
       if (!/^\d+(\.\d+)?$/.test(interval) || seconds > 86_400) {
         throw new Error(`--btc-block-interval must be seconds 0..86400, got "${interval}"`);
       }
+      const evmInterval = v.get("evm-block-interval") ?? String(DEVNET_DEFAULTS.evmBlockIntervalS);
+      const evmSeconds = Number(evmInterval);
+      if (!/^\d+(\.\d+)?$/.test(evmInterval) || evmSeconds > 86_400) {
+        throw new Error(`--evm-block-interval must be seconds 0..86400, got "${evmInterval}"`);
+      }
       opts = {
         evmPort: portOption(v, "evm-port", DEVNET_DEFAULTS.evmPort),
         bfgPort: portOption(v, "bfg-port", DEVNET_DEFAULTS.bfgPort),
@@ -102,6 +116,7 @@ export const devnetCommand: Command = {
         metricsPort: portOption(v, "metrics-port", DEVNET_DEFAULTS.metricsPort),
         datadir: path.resolve(v.get("datadir") ?? DEVNET_DEFAULTS.datadir),
         btcBlockIntervalMs: Math.round(seconds * 1000),
+        evmBlockIntervalMs: Math.round(evmSeconds * 1000),
         privateRedis: parsed.flags.has("private-redis"),
       };
     } catch (err) {
