@@ -298,12 +298,13 @@ export async function processWithdrawalJob(
   }
 
   const st = await locate(d, rec, data.btcScript, log);
-  const vault = await d.tunnel.vault(data.vaultId);
-  if (st.blockhash === undefined || st.confirmations < vault.confirmations) {
+  // The payout needs the confirmations in force when the withdrawal was requested (the tunnel keeps them).
+  const needed = w.confirmations;
+  if (st.blockhash === undefined || st.confirmations < needed) {
     return delay(job, d.pollIntervalMs);
   }
   const header = await d.node.getBlockHeader(st.blockhash);
-  const ready = await blockReadiness(d.node, d.tunnel, header.height, st.blockhash, vault.confirmations);
+  const ready = await blockReadiness(d.node, d.tunnel, header.height, st.blockhash, needed);
   if (!ready.ready) return delay(job, d.pollIntervalMs);
 
   const proof = await buildTxProof(d.node, rec.txid, st.blockhash);
