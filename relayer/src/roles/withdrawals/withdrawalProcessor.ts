@@ -5,7 +5,7 @@
  *      only when another transaction spends one of its inputs), else one already on the node (mempool or
  *      recent blocks, carrying OP_RETURN <id>), else a new one built from custody UTXOs under the custody-key lock,
  *      journalled in Redis before it is broadcast;
- *   3. wait (the job is delayed, no attempt used) until the payout's block has the vault's confirmations on the
+ *   3. wait (the job is delayed, no attempt used) until the payout's block has the request's confirmations on the
  *      node and in the light client;
  *   4. finalizeWithdrawal with its SPV proof, through the serialised sender (which re-checks the status first).
  */
