@@ -7,7 +7,7 @@
  *      journalled in Redis before it is broadcast; custody coins spent by a mempool transaction are never used, and a
  *      journalled payout whose input such a conflicting transaction spends waits (logged once) instead of being
  *      re-broadcast and refused again;
- *   3. wait (the job is delayed, no attempt used) until the payout's block has the vault's confirmations on the
+ *   3. wait (the job is delayed, no attempt used) until the payout's block has the request's confirmations on the
  *      node and in the light client;
  *   4. finalizeWithdrawal with its SPV proof, through the serialised sender (which re-checks the status first).
  */
@@ -346,12 +346,13 @@ export async function processWithdrawalJob(
   }
 
   const st = await locate(d, rec, data.btcScript, log);
-  const vault = await d.tunnel.vault(data.vaultId);
-  if (st.blockhash === undefined || st.confirmations < vault.confirmations) {
+  // The payout needs the confirmations in force when the withdrawal was requested (the tunnel keeps them).
+  const needed = w.confirmations;
+  if (st.blockhash === undefined || st.confirmations < needed) {
     return delayJob(job, d.pollIntervalMs);
   }
   const header = await d.node.getBlockHeader(st.blockhash);
-  const ready = await blockReadiness(d.node, d.tunnel, header.height, st.blockhash, vault.confirmations);
+  const ready = await blockReadiness(d.node, d.tunnel, header.height, st.blockhash, needed);
   if (!ready.ready) return delayJob(job, d.pollIntervalMs);
 
   const proof = await buildTxProof(d.node, rec.txid, st.blockhash);
