@@ -266,6 +266,31 @@ describe("relayer withdrawal processor on a node without a transaction index", f
     expect(btc.broadcasts.length).to.equal(before);
   });
 
+  it("finds a payout a few blocks deep even when the EVM clock runs far ahead of Bitcoin's (evm_increaseTime)", async function () {
+    // Regression: the block search stopped at the first block older than the request's EVM time - 2 h, so with an
+    // EVM clock days ahead (Hardhat after evm_increaseTime) a payout below the tip was missed and paid again.
+    const id = 12n;
+    const payout = buildPayout({
+      id,
+      btcScript: userScript,
+      amount: 1_000_000n,
+      utxos: [coins[0]],
+      key,
+      custodyScript: custody,
+      feeRate: 2,
+    });
+    await btc.sendRawTransaction(payout.tx.toHex());
+    await mine(3); // two blocks above the payout's
+    const before = btc.broadcasts.length;
+    const evmTimeAhead = Math.floor(Date.now() / 1000) + 10 * 86_400;
+    const ahead = { ...deps(), blockTime: async () => evmTimeAhead };
+    expect(await rejection(processWithdrawalJob(ahead, job(id), log))).to.be.instanceOf(DelayedError);
+    const rec = await store.payout(id);
+    expect(rec?.origin).to.equal("found");
+    expect(rec?.txid).to.equal(payout.tx.getId());
+    expect(btc.broadcasts.length).to.equal(before); // nothing built, nothing broadcast
+  });
+
   it("keeps a journalled payout it cannot find (no recorded block) and fails transiently instead of paying again", async function () {
     const id = 8n;
     const tx = await journalUnbroadcast(id, coins);

@@ -334,8 +334,7 @@ export async function processWithdrawalJob(
     if (state === "dropped") rec = undefined;
   }
   if (rec === undefined) {
-    const notBefore = await d.blockTime(data.requestBlock).catch(() => undefined);
-    const found = await d.finder.find(id, data.btcScript, notBefore);
+    const found = await d.finder.find(id, data.btcScript);
     if (found !== undefined) {
       rec = { id: data.id, txid: found.txid, hex: found.hex, inputs: [], origin: "found", createdAt: Date.now() };
       await d.store.savePayout(rec, d.custodyScript);
