@@ -34,7 +34,7 @@ import { TunnelClient, formatBtc, parseAmount, type DepositStatus } from "../rel
 
 /**
  * Hardhat's development accounts: 0 deploys and operates the vault, 1 is the user, 2 is the relayer's signer (its
- * EVM calls are permissionless; a key of its own keeps its nonces apart from the operator's bond transactions).
+ * EVM calls are permissionless; a key of its own keeps its nonces apart from the operator's collateral transactions).
  */
 const [OPERATOR_KEY, USER_KEY, RELAYER_KEY] = DEV_KEYS;
 const MINE_INTERVAL_MS = 400;

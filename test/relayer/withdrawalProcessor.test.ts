@@ -80,8 +80,10 @@ describe("relayer withdrawal processor on a node without a transaction index", f
         deadline: 0,
         sats: 0n,
         fee: 0n,
+        // The confirmations in force at the request: what the payout needs (the vault's may have changed since).
+        confirmations: CONFIRMATIONS,
       }),
-      vault: async () => ({ confirmations: CONFIRMATIONS }),
+      vault: async () => ({ confirmations: 1_000 }),
       lightClientConfirmations: async () => CONFIRMATIONS,
       encodeFinalizeWithdrawal: () => "0x",
     } as unknown as TunnelClient;

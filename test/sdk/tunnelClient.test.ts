@@ -6,6 +6,7 @@ import { displayToInternal } from "../../relayer/src/bitcoin/byteOrder";
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { buildSignedTx, keyOutput, randomKey } from "../../relayer/src/bitcoin/txBuilder";
 import {
+  TunnelRevertError,
   AddressError,
   NotADepositError,
   TrackTimeoutError,
@@ -193,6 +194,12 @@ describe("SDK TunnelClient (embedded regtest node + Hardhat network + BitcoinTun
   it("requests a withdrawal and tracks it: requested -> payout broadcast -> mined n/6 -> finalized", async () => {
     // The price is back (1 tCOL = 1,000,000 sat): the vault's collateral covers withdrawals again.
     await (await stack.tunnel.setCollateralPrice(1_000_000n)).wait();
+    // A raw script the tunnel does not pay: the revert comes back decoded to its custom error (issue 11, item 12).
+    const raw = await rejection(userClient.requestWithdrawal({ to: "0x6a0401020304", sats: 100_000n }));
+    expect(raw).to.be.instanceOf(TunnelRevertError);
+    expect((raw as Error).message).to.equal(
+      "BitcoinTunnel.requestWithdrawal reverted: UnsupportedWithdrawalScript(0x6a0401020304)",
+    );
 
     const to = await stack.rpc.getNewAddress();
     const toScript = addressToScriptHex(to, "regtest");

@@ -362,7 +362,7 @@ export class TunnelDeposits {
       if (ev === undefined || ev === null) throw new Error(`transaction ${receipt.hash} emitted no DepositConfirmed`);
       return { sequence: ev.args.sequence as bigint, evmTxHash: receipt.hash };
     } catch (err) {
-      rethrowRevert("confirmDeposit", err);
+      rethrowRevert("confirmDeposit", err, this.ctx.tunnel.interface);
     }
   }
 }

@@ -104,7 +104,11 @@ export class TunnelWithdrawals {
       }
       throw new Error(`transaction ${receipt.hash} emitted no WithdrawalRequested`);
     } catch (err) {
-      rethrowRevert(opts.vaultId === undefined ? "requestWithdrawal" : "requestWithdrawalFrom", err);
+      rethrowRevert(
+        opts.vaultId === undefined ? "requestWithdrawal" : "requestWithdrawalFrom",
+        err,
+        this.ctx.tunnel.interface,
+      );
     }
   }
 

@@ -91,6 +91,6 @@ export function describeWithdrawal(s: WithdrawalStatus): string {
     case "finalized":
       return `${head}: finalized, paid ${s.paid === undefined ? "?" : formatBtc(s.paid)} BTC in ${s.payoutTxid}, EVM tx ${s.finalizeTxHash ?? "?"}`;
     case "challenged":
-      return `${head}: challenged (not paid by the deadline); the requester was paid from the vault's bond`;
+      return `${head}: challenged (not paid by the deadline); the requester was paid from the vault's collateral`;
   }
 }

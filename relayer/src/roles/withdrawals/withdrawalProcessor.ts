@@ -5,7 +5,7 @@
  *      only when another transaction spends one of its inputs), else one already on the node (mempool or
  *      recent blocks, carrying OP_RETURN <id>), else a new one built from custody UTXOs under the custody-key lock,
  *      journalled in Redis before it is broadcast;
- *   3. wait (the job is delayed, no attempt used) until the payout's block has the vault's confirmations on the
+ *   3. wait (the job is delayed, no attempt used) until the payout's block has the request's confirmations on the
  *      node and in the light client;
  *   4. finalizeWithdrawal with its SPV proof, through the serialised sender (which re-checks the status first).
  */
@@ -298,12 +298,13 @@ export async function processWithdrawalJob(
   }
 
   const st = await locate(d, rec, data.btcScript, log);
-  const vault = await d.tunnel.vault(data.vaultId);
-  if (st.blockhash === undefined || st.confirmations < vault.confirmations) {
+  // The payout needs the confirmations in force when the withdrawal was requested (the tunnel keeps them).
+  const needed = w.confirmations;
+  if (st.blockhash === undefined || st.confirmations < needed) {
     return delay(job, d.pollIntervalMs);
   }
   const header = await d.node.getBlockHeader(st.blockhash);
-  const ready = await blockReadiness(d.node, d.tunnel, header.height, st.blockhash, vault.confirmations);
+  const ready = await blockReadiness(d.node, d.tunnel, header.height, st.blockhash, needed);
   if (!ready.ready) return delay(job, d.pollIntervalMs);
 
   const proof = await buildTxProof(d.node, rec.txid, st.blockhash);
