@@ -29,9 +29,9 @@ let decoder: RevertDecoder | undefined;
 
 /**
  * The custom error of an ethers call exception, as `Name(arg, ...)`, or undefined. When ethers did not decode it
- * (a node that answers the revert in another shape, such as Hardhat's in-process network during gas estimation,
- * or another contract's error, e.g. the light client's under the tunnel), the revert data found in the error is
- * decoded with `iface`, then with every compiled contract's errors.
+ * (a node that answers the revert in another shape, such as Hardhat's in-process network during gas estimation),
+ * the revert data found in the error is decoded with `iface`, else with every compiled contract's errors (an error
+ * of another contract than the one called, e.g. the light client's under the tunnel).
  */
 export function decodedRevert(err: unknown, iface?: Interface): string | undefined {
   if (err === null || typeof err !== "object") return undefined;
@@ -41,16 +41,17 @@ export function decodedRevert(err: unknown, iface?: Interface): string | undefin
     return `${revert.name}(${args})`;
   }
   const data = extractRevertData(err);
-  if (iface !== undefined && data !== undefined) {
-    try {
-      const parsed = iface.parseError(data);
-      if (parsed !== null) return `${parsed.name}(${[...parsed.args].map((a: unknown) => String(a)).join(", ")})`;
-    } catch {
-      // not this interface's error: try every contract's
+  if (data === undefined) return undefined;
+  try {
+    const parsed = iface?.parseError(data);
+    if (parsed !== null && parsed !== undefined) {
+      return `${parsed.name}(${[...parsed.args].map((a: unknown) => String(a)).join(", ")})`;
     }
+  } catch {
+    // not the called contract's error: try every contract's
   }
   decoder ??= RevertDecoder.withAllContractErrors();
-  const d = decoder.decodeError(err);
+  const d = decoder.decode(data);
   return d === undefined || d.name === "unknown" ? undefined : d.text;
 }
 
