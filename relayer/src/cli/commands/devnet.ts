@@ -15,7 +15,7 @@ export const DEVNET_DEFAULTS = {
   evmBlockIntervalS: 1,
 } as const;
 
-const HELP = `Usage: npx hemi-fabric devnet [options]
+const HELP = `Usage: hemi-fabric devnet [options]   (npx hemi-fabric devnet)
 
 Starts the whole local stack and runs until Ctrl-C (SIGINT) or SIGTERM, then stops everything it started:
 the embedded Bitcoin regtest node, a Hardhat network, Redis (127.0.0.1:6379 if it answers, else a private

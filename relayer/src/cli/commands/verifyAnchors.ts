@@ -14,7 +14,7 @@ import { loadCliConfig, parseArgs, toJson } from "./tunnelCommon";
 
 const USAGE = "verify-anchors [--json] [--config file.json]";
 
-const HELP = `Usage: npx hemi-fabric ${USAGE}
+const HELP = `Usage: hemi-fabric ${USAGE}
 
 Walks every anchored keystone and checks it against the EVM node's chain and Bitcoin:
   - keystones recorded in KeystoneLedger and keystones published on the Bitcoin node's best chain (HEMI
