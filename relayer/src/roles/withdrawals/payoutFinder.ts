@@ -41,10 +41,7 @@ export class PayoutFinder {
    * The payout of withdrawal `id` to `btcScript`, if the node has one (mempool or the last `depth` blocks; then
    * with its block hash, so that a node without a transaction index can still serve it by block).
    */
-  async find(
-    id: bigint,
-    btcScript: string,
-  ): Promise<{ txid: string; hex: string; blockhash?: string } | undefined> {
+  async find(id: bigint, btcScript: string): Promise<{ txid: string; hex: string; blockhash?: string } | undefined> {
     const op = payoutOpReturnHex(id);
     const script = btcScript.toLowerCase();
     const match = (f: Found | null | undefined): boolean =>
