@@ -110,6 +110,9 @@ describe("Bitcoin side against the node from the environment (BITCOIND=<path> fo
       const deploy = spawnCli(["deploy", "--out-dir", dir, "--anchor-margin", "0"], common);
       expect((await deploy.exited).code, deploy.output()).to.equal(0);
       const file = deploy.output().trim().split("\n").pop() ?? "";
+      // The vault takes deposits only with collateral behind them: the operator (the deployer) posts test collateral.
+      const bond = spawnCli(["bond", "--amount", "100", "--mint"], { ...common, DEPLOYMENT_FILE: file });
+      expect((await bond.exited).code, bond.output()).to.equal(0);
       const env = { ...common, DEPLOYMENT_FILE: file, RELAYER_PRIVATE_KEY: DEV_KEYS[2] };
       relayer = spawnCli(["relayer", "--roles", "headers,deposits"], {
         ...env,
