@@ -11,6 +11,7 @@ import { withdrawCommand } from "./commands/withdraw";
 import { mineCommand } from "./commands/mine";
 import { formatHelp, wantsHelp, type CommandHelp } from "./commands/args";
 import { verifyAnchorsCommand } from "./commands/verifyAnchors";
+import { provenanceCommand } from "./commands/provenance";
 
 /** A sub-command of the `hemi-fabric` CLI. */
 export interface Command {
@@ -33,6 +34,7 @@ const commands: Command[] = [
   mineCommand,
   devnetCommand,
   verifyAnchorsCommand,
+  provenanceCommand,
 ];
 
 function packageVersion(): string {

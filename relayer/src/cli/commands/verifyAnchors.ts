@@ -1,14 +1,8 @@
-import { existsSync } from "node:fs";
-import { BitcoinRpcClient } from "../../bitcoin/rpcClient";
 import { ConfigError } from "../../config/load";
 import { createLogger, errorMessage } from "../../core/logger";
-import { deploymentPath, readDeployment } from "../../evm/deployment";
-import { LightClientReader } from "../../evm/lightClient";
-import { connectEvm } from "../../evm/provider";
 import { checkAnchors, type AnchorReport } from "../../pop/anchorCheck";
-import { KeystoneLedgerClient, PopVerifierClient } from "../../pop/popContracts";
 import { PublicationIndex } from "../../pop/publicationIndex";
-import { popAddresses } from "../../roles/popRoles";
+import { connectAnchors } from "./anchorConnection";
 import type { Command } from "../main";
 import { loadCliConfig, parseArgs, toJson } from "./tunnelCommon";
 
@@ -87,30 +81,21 @@ export const verifyAnchorsCommand: Command = {
     const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT, name: "verify-anchors", fd: 2 });
     let provider;
     try {
-      const evm = await connectEvm(cfg.EVM_RPC_URL, cfg.STARTUP_RETRIES, cfg.STARTUP_RETRY_DELAY_MS, log);
-      provider = evm.provider;
-      const file = cfg.DEPLOYMENT_FILE ?? deploymentPath(cfg.DEPLOYMENTS_DIR, evm.chainId);
-      const deployment = cfg.DEPLOYMENT_FILE !== undefined || existsSync(file) ? readDeployment(file) : undefined;
-      const lcAddress = cfg.LIGHT_CLIENT_ADDRESS ?? deployment?.contracts.BitcoinLightClient;
-      if (lcAddress === undefined) {
-        throw new ConfigError(`no light client: set LIGHT_CLIENT_ADDRESS or DEPLOYMENT_FILE (looked for ${file})`, [
-          "LIGHT_CLIENT_ADDRESS",
-          "DEPLOYMENT_FILE",
-        ]);
-      }
-      const addresses = popAddresses(cfg, deployment, "verify-anchors");
-      const bitcoin = new BitcoinRpcClient({
-        url: cfg.BITCOIN_RPC_URL,
-        cookieFile: cfg.BITCOIN_RPC_COOKIE_FILE,
-        timeoutMs: cfg.BITCOIN_RPC_TIMEOUT_MS,
-        retries: 2,
-      });
-      const lc = new LightClientReader(lcAddress, provider);
-      if (!json) console.error(`verify-anchors: chain ${evm.chainId}, ledger ${addresses.ledger}; scanning…`);
+      const {
+        provider: p,
+        chainId,
+        deployment,
+        lc,
+        ledger,
+        verifier,
+        bitcoin,
+      } = await connectAnchors(cfg, log, "verify-anchors");
+      provider = p;
+      if (!json) console.error(`verify-anchors: chain ${chainId}, ledger ${ledger.address}; scanning…`);
       const report = await checkAnchors({
         provider,
-        ledger: new KeystoneLedgerClient(addresses.ledger, provider),
-        verifier: new PopVerifierClient(addresses.verifier, provider),
+        ledger,
+        verifier,
         lc,
         index: new PublicationIndex(bitcoin),
         bitcoinFromHeight: (await lc.anchorHeight()) + 1,

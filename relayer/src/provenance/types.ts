@@ -1,0 +1,108 @@
+/**
+ * The provenance report of one minted deposit: four links (Bitcoin lock, tunnel order, EVM block and keystone,
+ * PoP anchoring), each checked against the nodes and the contracts. A link passes (✔), fails (✘) or is pending
+ * (the deposit is not anchored yet: not a failure).
+ */
+import type { Contract, JsonRpcProvider } from "ethers";
+import type { BitcoinRpcClient } from "../bitcoin/rpcClient";
+import type { LightClientReader } from "../evm/lightClient";
+import type { KeystoneLedgerClient, PopVerifierClient } from "../pop/popContracts";
+import type { PublicationIndex } from "../pop/publicationIndex";
+
+export type LinkStatus = "pass" | "fail" | "pending";
+
+/** A named finding of a link: an error fails the link, a note is evidence worth reading. */
+export interface LinkIssue {
+  severity: "error" | "note";
+  kind: string;
+  message: string;
+}
+
+/** One link of the chain of trust with its evidence (values a user can check by hand). */
+export interface ProvenanceLink {
+  name: "bitcoin" | "order" | "keystone" | "pop";
+  title: string;
+  status: LinkStatus;
+  evidence: Record<string, string | number | boolean | null>;
+  issues: LinkIssue[];
+}
+
+/** The deposit every link is about (from its DepositConfirmed event). */
+export interface MintedDeposit {
+  /** Display order. */
+  txid: string;
+  vout: number;
+  sequence: number;
+  recipient: string;
+  sats: string;
+  minted: string;
+  /** The EVM transaction and block that minted it. */
+  evmTxHash: string;
+  evmBlock: number;
+}
+
+/** The whole report. `status`: failed when a link fails, pending when one is pending, else anchored/superfinal. */
+export interface ProvenanceReport {
+  status: "superfinal" | "anchored" | "pending" | "failed";
+  checkedAt: string;
+  deposit: MintedDeposit;
+  links: ProvenanceLink[];
+}
+
+/** What the links read. */
+export interface ProvenanceDeps {
+  provider: JsonRpcProvider;
+  bitcoin: BitcoinRpcClient;
+  lc: LightClientReader;
+  /** BitcoinLightClient with verifyTx (compiled ABI). */
+  lightClient: Contract;
+  /** BitcoinTunnel (compiled ABI). */
+  tunnel: Contract;
+  ledger: KeystoneLedgerClient;
+  verifier: PopVerifierClient;
+  /** First EVM block whose events are read (the deployment block). */
+  evmFromBlock: number;
+  /** HEMI publications on the Bitcoin node's best chain (for keystones published but no longer matching). */
+  index: PublicationIndex;
+  /** First Bitcoin height scanned for publications (the light client's anchor height + 1). */
+  bitcoinFromHeight: number;
+}
+
+/** Builds a link from its findings: an error fails it; else `pending` makes it pending; else it passes. */
+export function link(
+  name: ProvenanceLink["name"],
+  title: string,
+  evidence: ProvenanceLink["evidence"],
+  issues: LinkIssue[],
+  pending = false,
+): ProvenanceLink {
+  const failed = issues.some((i) => i.severity === "error");
+  return { name, title, status: failed ? "fail" : pending ? "pending" : "pass", evidence, issues };
+}
+
+/** The tunnel's record of a deposit output (BitcoinTunnel.depositRecord). */
+export interface DepositRecordView {
+  sequence: number;
+  blockHeight: number;
+  txIndex: number;
+  vaultId: number;
+  inBitcoinOrder: boolean;
+}
+
+/** Reads BitcoinTunnel.depositRecord for a display-order txid. */
+export async function depositRecord(tunnel: Contract, txidInternal: string, vout: number): Promise<DepositRecordView> {
+  const r = (await tunnel.depositRecord(txidInternal, vout)) as {
+    sequence: bigint;
+    blockHeight: bigint;
+    txIndex: bigint;
+    vaultId: bigint;
+    inBitcoinOrder: boolean;
+  };
+  return {
+    sequence: Number(r.sequence),
+    blockHeight: Number(r.blockHeight),
+    txIndex: Number(r.txIndex),
+    vaultId: Number(r.vaultId),
+    inBitcoinOrder: r.inBitcoinOrder,
+  };
+}
