@@ -1,0 +1,314 @@
+/**
+ * Provenance end to end on real parts: the embedded Bitcoin node (real proof of work), a Hardhat node over HTTP,
+ * Redis, `hemi-fabric deploy`, `bond --mint`, `deposit --wait`, and two relayer processes (headers, deposits,
+ * keystones; pop). One deposit is followed through the whole path: pending before its keystone is published,
+ * every link ✔ and superfinal after ten Bitcoin blocks; then each failure named: a publication reorganised away
+ * on Bitcoin, a keystone that no longer matches the EVM chain, the deposit's Bitcoin block reorganised away.
+ */
+import { expect } from "chai";
+import { Contract, JsonRpcProvider, Network, Wallet } from "ethers";
+import { Redis } from "ioredis";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { displayToInternal } from "../../relayer/src/bitcoin/byteOrder";
+import { startRegtestNode, type RunningRegtestNode } from "../../relayer/src/bitcoin/node";
+import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
+import { buildSignedTx, keyOutput, randomKey } from "../../relayer/src/bitcoin/txBuilder";
+import { loadArtifact } from "../../relayer/src/evm/artifacts";
+import { readDeployment, type Deployment } from "../../relayer/src/evm/deployment";
+import { LightClientReader } from "../../relayer/src/evm/lightClient";
+import { KeystoneLedgerClient, PopVerifierClient } from "../../relayer/src/pop/popContracts";
+import { PublicationIndex } from "../../relayer/src/pop/publicationIndex";
+import { parseQuery } from "../../relayer/src/provenance/deposit";
+import { provenance } from "../../relayer/src/provenance/provenance";
+import type { ProvenanceDeps, ProvenanceReport } from "../../relayer/src/provenance/types";
+import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
+import { spawnCli, waitFor, type CliProcess } from "../relayer/helpers/relayerProcess";
+import { fundFromCoinbase } from "../relayer/helpers/tunnelBitcoin";
+
+const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+/** Long enough that the keystone covering the mint comes well after it (the pending check runs before it). */
+const INTERVAL = 100;
+
+describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond, deposit, relayers)", function () {
+  this.timeout(240_000);
+  let btcNode: RunningRegtestNode;
+  let btc: BitcoinRpcClient;
+  let evm: EvmNode;
+  let provider: JsonRpcProvider;
+  let dir: string;
+  let file: string;
+  let deployment: Deployment;
+  let deps: ProvenanceDeps;
+  let wallet: string;
+  const prefix = `test:provenance:${randomBytes(4).toString("hex")}`;
+  const children: CliProcess[] = [];
+  const popMiner = randomKey();
+  const sequencer = new Wallet(DEV_KEYS[1]);
+  let env: Record<string, string>;
+
+  const linkOf = (r: ProvenanceReport, name: string): ProvenanceReport["links"][number] => {
+    const l = r.links.find((x) => x.name === name);
+    if (l === undefined) throw new Error(`no link ${name}`);
+    return l;
+  };
+  const errorKinds = (r: ProvenanceReport): string[] =>
+    r.links.flatMap((l) => l.issues.filter((i) => i.severity === "error").map((i) => `${l.name}:${i.kind}`));
+
+  async function lcSynced(): Promise<void> {
+    await waitFor(
+      "the light client to reach the node's tip",
+      async () => (await deps.lc.bestBlock()).hash === displayToInternal(await btc.getBestBlockHash()),
+      60_000,
+    );
+  }
+
+  function relayer(roles: string): CliProcess {
+    const cli = spawnCli(["relayer", "--roles", roles], {
+      ...env,
+      REDIS_URL: REDIS,
+      REDIS_PREFIX: prefix,
+      RELAYER_PRIVATE_KEY: DEV_KEYS[1],
+      POP_MINER_KEY: Buffer.from(popMiner.privateKey as Uint8Array).toString("hex"),
+      METRICS_PORT: "0",
+      BITCOIN_POLL_INTERVAL_MS: "200",
+      KEYSTONES_POLL_INTERVAL_MS: "200",
+      JOB_BACKOFF_MS: "200",
+      LOG_LEVEL: "info",
+    });
+    children.push(cli);
+    return cli;
+  }
+
+  async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
+    const c = spawnCli(["provenance", ...args], { ...env, LOG_LEVEL: "warn" });
+    const { code } = await c.exited;
+    return { code, out: c.output() };
+  }
+  const jsonOf = (out: string): ProvenanceReport =>
+    JSON.parse(out.slice(out.indexOf("{"), out.lastIndexOf("}") + 1)) as ProvenanceReport;
+
+  before(async () => {
+    btcNode = await startRegtestNode();
+    btc = new BitcoinRpcClient({ url: btcNode.url });
+    wallet = await btc.getNewAddress();
+    await btc.generateToAddress(101, wallet);
+    // The PoP miner's coins (P2PKH), from a coinbase of a funding key.
+    const funder = randomKey();
+    const [coin] = await fundFromCoinbase(btc, funder, 1);
+    const own = keyOutput(funder, "p2wpkh").script;
+    const p2pkh = keyOutput(popMiner, "p2pkh").script;
+    const outs = Array.from({ length: 6 }, () => ({ script: p2pkh, value: 200_000n }));
+    const tx = buildSignedTx({
+      inputs: [{ ...coin, script: own, key: funder }],
+      outputs: [...outs, { script: own, value: coin.value - 1_200_000n - 20_000n }],
+    });
+    await btc.generateBlock(wallet, [await btc.sendRawTransaction(tx.toHex())]);
+
+    evm = await startEvmNode();
+    provider = new JsonRpcProvider(evm.url, Network.from(31337), { staticNetwork: true, cacheTimeout: -1 });
+    dir = mkdtempSync(path.join(tmpdir(), "hf-provenance-"));
+    env = {
+      EVM_RPC_URL: evm.url,
+      BITCOIN_RPC_URL: btcNode.url,
+      RELAYER_PRIVATE_KEY: DEV_KEYS[0],
+      VAULT_CUSTODY_KEY: randomBytes(32).toString("hex"),
+      VAULT_CONFIRMATIONS: "1",
+      VAULT_MIN_DEPOSIT: "10000",
+      POP_SEQUENCER_ADDRESS: sequencer.address,
+      KEYSTONE_INTERVAL: String(INTERVAL),
+    };
+    const deploy = spawnCli(["deploy", "--out-dir", dir, "--anchor-margin", "0"], env);
+    expect((await deploy.exited).code, deploy.output()).to.equal(0);
+    file = deploy.output().trim().split("\n").pop() ?? "";
+    env.DEPLOYMENT_FILE = file;
+    deployment = readDeployment(file);
+    const pop = deployment.pop;
+    const tunnel = deployment.contracts.BitcoinTunnel;
+    if (pop === undefined || tunnel === undefined) throw new Error("deploy wrote no pop record or tunnel");
+    const bond = spawnCli(["bond", "--amount", "100", "--mint"], env);
+    expect((await bond.exited).code, bond.output()).to.equal(0);
+    const lc = new LightClientReader(deployment.contracts.BitcoinLightClient, provider);
+    deps = {
+      provider,
+      bitcoin: btc,
+      lc,
+      lightClient: new Contract(lc.address, loadArtifact("BitcoinLightClient").abi, provider),
+      tunnel: new Contract(tunnel, loadArtifact("BitcoinTunnel").abi, provider),
+      ledger: new KeystoneLedgerClient(pop.keystoneLedger, provider),
+      verifier: new PopVerifierClient(pop.popVerifier, provider),
+      evmFromBlock: deployment.blockNumber ?? 0,
+      index: new PublicationIndex(btc),
+      bitcoinFromHeight: (await lc.anchorHeight()) + 1,
+    };
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state !== "failed") return;
+    children.forEach((c, i) =>
+      console.log(`--- relayer ${i}:\n${c.output().trim().split("\n").slice(-30).join("\n")}`),
+    );
+  });
+
+  after(async () => {
+    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
+    await Promise.all(children.map((c) => c.exited));
+    const redis = new Redis(REDIS, { maxRetriesPerRequest: 1 });
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    provider?.destroy();
+    await evm?.close();
+    await btcNode?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("checks every link of a deposit, pending then superfinal, and names each failure", async () => {
+    const started = Date.now();
+    const main = relayer("headers,deposits,keystones");
+    const popper = relayer("pop");
+    await Promise.all([main, popper].map((r) => r.waitForLog((l) => l.msg === "relayer started", 120_000)));
+
+    // The EVM head just past a keystone height, so the mint lands well before the keystone covering it.
+    await lcSynced();
+    while ((await provider.getBlockNumber()) % INTERVAL !== 1) await provider.send("evm_mine", []);
+
+    // A deposit through the CLI, paid from the node's wallet; Bitcoin blocks keep coming until it is minted.
+    const mining = setInterval(() => void btc.generateToAddress(1, wallet).catch(() => undefined), 700);
+    let txid: string;
+    try {
+      const dep = spawnCli(
+        [
+          "deposit",
+          "--amount",
+          "1",
+          "--recipient",
+          sequencer.address,
+          "--fee-rate",
+          "2",
+          "--wait",
+          "--timeout",
+          "120",
+          "--json",
+        ],
+        env,
+      );
+      const { code } = await dep.exited;
+      expect(code, dep.output()).to.equal(0);
+      txid = (JSON.parse(dep.output().slice(dep.output().indexOf("{"))) as { deposit: { txid: string } }).deposit.txid;
+    } finally {
+      clearInterval(mining);
+    }
+
+    // Pending first: minted, but no publication of its keystone yet.
+    const pending = await provenance(deps, parseQuery(txid));
+    expect(pending.status).to.equal("pending");
+    expect(linkOf(pending, "bitcoin").status).to.equal("pass");
+    expect(linkOf(pending, "bitcoin").evidence.spvVerified).to.equal(true);
+    expect(linkOf(pending, "order").status).to.equal("pass");
+    expect(linkOf(pending, "order").evidence.sequence).to.equal(1);
+    expect(linkOf(pending, "pop").status).to.equal("pending");
+    expect(errorKinds(pending)).to.deep.equal([]);
+    const mintBlock = pending.deposit.evmBlock;
+    const snapshot = (await provider.send("evm_snapshot", [])) as string;
+
+    // The keystone covering the mint: recorded, published, proven; then ten more Bitcoin blocks.
+    const covering = Math.ceil(mintBlock / INTERVAL) * INTERVAL;
+    expect(await provider.getBlockNumber(), "the snapshot comes before the keystone block").to.be.lessThan(covering);
+    while ((await provider.getBlockNumber()) < covering) await provider.send("evm_mine", []);
+    await waitFor(
+      `keystone ${covering} recorded, published and proven`,
+      async () => {
+        if ((await btc.getRawMempool()).length > 0) await btc.generateToAddress(1, wallet);
+        return (await deps.verifier.publications(covering)).length > 0;
+      },
+      90_000,
+    );
+    const [pub] = await deps.verifier.publications(covering);
+    await btc.generateToAddress(10, wallet);
+    await lcSynced();
+    const tip = (await deps.lc.bestBlock()).height;
+
+    const okJson = await cli([txid, "--json"]);
+    expect(okJson.code, okJson.out).to.equal(0);
+    const ok = jsonOf(okJson.out);
+    expect(ok.status).to.equal("superfinal");
+    expect(ok.links.map((l) => `${l.name}:${l.status}`)).to.deep.equal([
+      "bitcoin:pass",
+      "order:pass",
+      "keystone:pass",
+      "pop:pass",
+    ]);
+    expect(linkOf(ok, "keystone").evidence.keystone).to.equal(covering);
+    expect(linkOf(ok, "keystone").evidence.recomputedId).to.equal(linkOf(ok, "keystone").evidence.ledgerId);
+    expect(linkOf(ok, "pop").evidence.btcHeight).to.equal(pub.btcHeight);
+    expect(linkOf(ok, "pop").evidence.effectiveConfirmations).to.equal(tip - pub.btcHeight);
+    expect(tip - pub.btcHeight).to.be.at.least(10);
+    expect(linkOf(ok, "pop").evidence.superfinal).to.equal(true);
+    const okText = await cli([txid]);
+    expect(okText.code, okText.out).to.equal(0);
+    for (const t of [
+      "✔ Bitcoin lock",
+      "✔ Tunnel order",
+      "✔ EVM block and keystone",
+      "✔ PoP anchoring",
+      "provenance: OK, superfinal",
+    ])
+      expect(okText.out).to.include(t);
+    console.log(
+      okText.out
+        .split("\n")
+        .map((l) => `      ${l}`)
+        .join("\n"),
+    );
+    // The same deposit by sequence and by the EVM transaction that minted it.
+    expect((await provenance(deps, parseQuery("1"))).deposit.txid).to.equal(txid);
+    expect((await provenance(deps, parseQuery(ok.deposit.evmTxHash))).deposit.txid).to.equal(txid);
+
+    // A publication reorganised away on Bitcoin: its block invalidated, a longer chain of empty blocks without it.
+    await btc.invalidateBlock(await btc.getBlockHash(pub.btcHeight));
+    for (let i = 0; i < 12; i++) await btc.generateBlock(wallet, []);
+    await lcSynced();
+    const lost = await provenance(deps, parseQuery(txid));
+    expect(lost.status).to.equal("failed");
+    expect(errorKinds(lost)).to.deep.equal(["pop:publication-reorganised"]);
+    expect(linkOf(lost, "bitcoin").status).to.equal("pass");
+
+    // A keystone that no longer matches the EVM chain: the publication mined again, then the EVM history rewritten
+    // from before the keystone block (the ledger rewinds with it; Bitcoin keeps the publication).
+    await waitFor(
+      "the PoP transaction back in the mempool",
+      async () => (await btc.getRawMempool()).length > 0,
+      30_000,
+    );
+    await btc.generateToAddress(1, wallet);
+    for (const r of [main, popper]) {
+      r.proc.kill("SIGTERM");
+      await r.exited;
+    }
+    expect(await provider.send("evm_revert", [snapshot])).to.equal(true);
+    await (
+      await new Wallet(DEV_KEYS[0], provider).sendTransaction({ to: Wallet.createRandom().address, value: 1n })
+    ).wait();
+    while ((await provider.getBlockNumber()) < covering + 5) await provider.send("evm_mine", []);
+    const rewritten = await provenance(deps, parseQuery(txid));
+    expect(rewritten.status).to.equal("failed");
+    expect(errorKinds(rewritten)).to.include("keystone:keystone-mismatch");
+    expect(linkOf(rewritten, "bitcoin").status).to.equal("pass");
+
+    // The deposit's Bitcoin block reorganised away (through the CLI: exit 1, the failure named).
+    const depHeight = Number(linkOf(ok, "bitcoin").evidence.height);
+    await btc.invalidateBlock(await btc.getBlockHash(depHeight));
+    for (let i = 0; i < 3; i++) await btc.generateBlock(wallet, []);
+    const gone = await cli([txid, "--json"]);
+    expect(gone.code, gone.out).to.equal(1);
+    const goneReport = jsonOf(gone.out);
+    expect(goneReport.status).to.equal("failed");
+    expect(errorKinds(goneReport)).to.include("bitcoin:bitcoin-block-reorganised");
+    const bad = await cli(["not-a-deposit"]);
+    expect(bad.code, bad.out).to.equal(2);
+    console.log(`      scenario took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+});
