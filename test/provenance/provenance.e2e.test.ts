@@ -183,7 +183,7 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
         [
           "deposit",
           "--amount",
-          "1",
+          "0.25",
           "--recipient",
           sequencer.address,
           "--fee-rate",
@@ -268,7 +268,8 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     expect((await provenance(deps, parseQuery(ok.deposit.evmTxHash))).deposit.txid).to.equal(txid);
 
     // A publication reorganised away on Bitcoin: its block invalidated, a longer chain of empty blocks without it.
-    await btc.invalidateBlock(await btc.getBlockHash(pub.btcHeight));
+    const pubBlock = await btc.getBlockHash(pub.btcHeight);
+    await btc.invalidateBlock(pubBlock);
     for (let i = 0; i < 12; i++) await btc.generateBlock(wallet, []);
     await lcSynced();
     const lost = await provenance(deps, parseQuery(txid));
@@ -278,12 +279,13 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
 
     // A keystone that no longer matches the EVM chain: the publication mined again, then the EVM history rewritten
     // from before the keystone block (the ledger rewinds with it; Bitcoin keeps the publication).
-    await waitFor(
-      "the PoP transaction back in the mempool",
-      async () => (await btc.getRawMempool()).length > 0,
-      30_000,
-    );
-    await btc.generateToAddress(1, wallet);
+    // Back to the chain with the publication (made the longer one), followed by the light client.
+    await btc.invalidateBlock(await btc.getBlockHash(pub.btcHeight));
+    await btc.reconsiderBlock(pubBlock);
+    await btc.generateToAddress(3, wallet);
+    await lcSynced();
+    expect(await btc.getBlockHash(pub.btcHeight)).to.equal(pubBlock);
+    expect((await provenance(deps, parseQuery(txid))).status).to.equal("superfinal");
     for (const r of [main, popper]) {
       r.proc.kill("SIGTERM");
       await r.exited;

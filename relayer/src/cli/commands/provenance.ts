@@ -53,16 +53,15 @@ export const provenanceCommand: Command = {
     let cfg;
     let query;
     try {
-      // The deposit comes first, or last after the options.
-      const at = args.length > 0 && !args[0].startsWith("--") ? 0 : args.length - 1;
-      const target = args[at];
-      if (target === undefined || target.startsWith("--") || (at > 0 && args[at - 1] === "--config"))
-        throw new ConfigError(`name the deposit: ${USAGE}`, []);
+      // The deposit: the one argument that is neither an option nor --config's value.
+      const at = args.findIndex((a, i) => !a.startsWith("--") && (i === 0 || args[i - 1] !== "--config"));
       parsed = parseArgs(
         args.filter((_a, i) => i !== at),
         ["config"],
         ["json"],
       );
+      const target = args[at];
+      if (at < 0 || target === undefined) throw new ConfigError(`name the deposit: ${USAGE}`, []);
       query = parseQuery(target);
       cfg = loadCliConfig(parsed);
     } catch (err) {
