@@ -6,20 +6,10 @@
 import { displayToInternal, internalToDisplay } from "../bitcoin/byteOrder";
 import { buildTxProof } from "../bitcoin/txProof";
 import { errorMessage } from "../core/logger";
-import {
-  depositRecord,
-  link,
-  type LinkIssue,
-  type MintedDeposit,
-  type ProvenanceDeps,
-  type ProvenanceLink,
-} from "./types";
+import { depositRecord, findings, link, type MintedDeposit, type ProvenanceDeps, type ProvenanceLink } from "./types";
 
 export async function checkBitcoinLink(d: ProvenanceDeps, dep: MintedDeposit): Promise<ProvenanceLink> {
-  const issues: LinkIssue[] = [];
-  const err = (kind: string, message: string): void => {
-    issues.push({ severity: "error", kind, message });
-  };
+  const { issues, err } = findings();
   const rec = await depositRecord(d.tunnel, displayToInternal(dep.txid), dep.vout);
   const h = rec.blockHeight;
   const evidence: ProvenanceLink["evidence"] = { txid: dep.txid, vout: dep.vout, height: h, txIndex: rec.txIndex };

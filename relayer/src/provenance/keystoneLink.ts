@@ -7,7 +7,7 @@
  */
 import type { AnchorReport } from "../pop/anchorCheck";
 import { coveringKeystone, decodeKeystone, encodeKeystone, keystoneAtBlock, keystoneIdHex } from "../pop/keystone";
-import { link, type LinkIssue, type MintedDeposit, type ProvenanceDeps, type ProvenanceLink } from "./types";
+import { findings, link, type MintedDeposit, type ProvenanceDeps, type ProvenanceLink } from "./types";
 
 /** The keystone that covers the minting block, as the ledger holds it. */
 export interface CoveringKeystone {
@@ -24,10 +24,7 @@ export async function checkKeystoneLink(
   dep: MintedDeposit,
   anchors: AnchorReport,
 ): Promise<{ link: ProvenanceLink; covering: CoveringKeystone }> {
-  const issues: LinkIssue[] = [];
-  const err = (kind: string, message: string): void => {
-    issues.push({ severity: "error", kind, message });
-  };
+  const { issues, err } = findings();
   const [interval, first, last, head] = await Promise.all([
     d.ledger.interval(),
     d.ledger.firstKeystoneNumber(),

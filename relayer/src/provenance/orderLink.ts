@@ -4,14 +4,7 @@
  * recomputed from every earlier deposit's position and compared with the record.
  */
 import { displayToInternal } from "../bitcoin/byteOrder";
-import {
-  depositRecord,
-  link,
-  type LinkIssue,
-  type MintedDeposit,
-  type ProvenanceDeps,
-  type ProvenanceLink,
-} from "./types";
+import { depositRecord, findings, link, type MintedDeposit, type ProvenanceDeps, type ProvenanceLink } from "./types";
 
 type Position = [number, number, number];
 const after = (a: Position, b: Position): boolean =>
@@ -23,10 +16,7 @@ export async function checkOrderLink(
   dep: MintedDeposit,
   all: readonly MintedDeposit[],
 ): Promise<ProvenanceLink> {
-  const issues: LinkIssue[] = [];
-  const err = (kind: string, message: string): void => {
-    issues.push({ severity: "error", kind, message });
-  };
+  const { issues, err } = findings();
   const earlier = all.filter((x) => x.sequence < dep.sequence);
   const positions = new Map<number, Position>();
   for (const x of [...earlier, dep]) {

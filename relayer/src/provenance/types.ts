@@ -106,3 +106,9 @@ export async function depositRecord(tunnel: Contract, txidInternal: string, vout
     inBitcoinOrder: r.inBitcoinOrder,
   };
 }
+
+/** A link's list of findings and the helper that adds an error to it. */
+export function findings(): { issues: LinkIssue[]; err: (kind: string, message: string) => void } {
+  const issues: LinkIssue[] = [];
+  return { issues, err: (kind, message) => void issues.push({ severity: "error", kind, message }) };
+}
