@@ -12,7 +12,6 @@
  */
 import { expect } from "chai";
 import { Contract, JsonRpcProvider, Network, Wallet, type EventLog } from "ethers";
-import { Redis } from "ioredis";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,6 +28,7 @@ import { PublicationIndex, publicationsInTx } from "../../relayer/src/pop/public
 import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
 import { spawnCli, waitFor, type CliProcess } from "../relayer/helpers/relayerProcess";
 import { fundFromCoinbase, type Coin } from "../relayer/helpers/tunnelBitcoin";
+import { removeTestKeys } from "../relayer/helpers/redisKeys";
 
 const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const MAX_FEE_RATE = 100;
@@ -259,10 +259,7 @@ describe("PoP end to end (embedded Bitcoin node, Hardhat node, Redis, deploy, tw
   after(async () => {
     for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
     await Promise.all(children.map((c) => c.exited));
-    const redis = new Redis(REDIS, { maxRetriesPerRequest: 1 });
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    await removeTestKeys(prefix);
     provider?.destroy();
     await evm?.close();
     await btcNode?.close();

@@ -7,7 +7,6 @@
  */
 import { expect } from "chai";
 import { Contract, JsonRpcProvider, Network, Wallet } from "ethers";
-import { Redis } from "ioredis";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +26,7 @@ import type { ProvenanceDeps, ProvenanceReport } from "../../relayer/src/provena
 import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
 import { spawnCli, waitFor, type CliProcess } from "../relayer/helpers/relayerProcess";
 import { fundFromCoinbase } from "../relayer/helpers/tunnelBitcoin";
+import { removeTestKeys } from "../relayer/helpers/redisKeys";
 
 const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Long enough that the keystone covering the mint comes well after it (the pending check runs before it). */
@@ -155,10 +155,7 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
   after(async () => {
     for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
     await Promise.all(children.map((c) => c.exited));
-    const redis = new Redis(REDIS, { maxRetriesPerRequest: 1 });
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    await removeTestKeys(prefix);
     provider?.destroy();
     await evm?.close();
     await btcNode?.close();

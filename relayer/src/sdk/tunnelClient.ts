@@ -10,7 +10,6 @@
  */
 import type { Provider, Signer } from "ethers";
 import type { BitcoinRpcClient } from "../bitcoin/rpcClient";
-import type { UtxoToSpend } from "../bitcoin/txBuilder";
 import type { Deployment } from "../evm/deployment";
 import { BitcoinLightClient__factory } from "../../../typechain-types/factories/contracts/bitcoin/BitcoinLightClient__factory";
 import { HemiBTC__factory } from "../../../typechain-types/factories/contracts/tunnel/HemiBTC__factory";
@@ -19,7 +18,7 @@ import type { WithdrawalInfo } from "./abi";
 import { addressNetworkOf, networkOfChainName, type BitcoinNetworkName } from "./addresses";
 import type { BuiltDeposit } from "./depositTx";
 import type { TunnelContext, VaultView } from "./tunnelContext";
-import { TunnelDeposits } from "./tunnelDeposits";
+import { TunnelDeposits, type DepositFromCoinsOptions } from "./tunnelDeposits";
 import { TunnelSummaryReader } from "./tunnelSummary";
 import type {
   DepositInstructions,
@@ -153,15 +152,7 @@ export class TunnelClient implements TunnelContext {
   }
 
   /** Builds and signs a deposit from coins you hold the keys of (see TunnelDeposits.buildDeposit). Not broadcast. */
-  buildDeposit(opts: {
-    inputs: readonly UtxoToSpend[];
-    amountSats: bigint;
-    recipient: string;
-    vaultId?: number;
-    feeRate?: number;
-    changeScript?: string;
-    changeAddress?: string;
-  }): Promise<BuiltDeposit & { vaultId: number }> {
+  buildDeposit(opts: DepositFromCoinsOptions): Promise<BuiltDeposit & { vaultId: number }> {
     return this.depositsApi.buildDeposit(opts);
   }
 

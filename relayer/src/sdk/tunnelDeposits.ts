@@ -28,6 +28,17 @@ import type { Log } from "ethers";
 import { track } from "./tunnelTracking";
 import type { DepositEventInfo, DepositInstructions, DepositStatus, SentDeposit, TrackOptions } from "./tunnelTypes";
 
+/** What `buildDeposit` takes: coins you hold the keys of, the amount, the recipient, and where the change goes. */
+export interface DepositFromCoinsOptions {
+  inputs: readonly UtxoToSpend[];
+  amountSats: bigint;
+  recipient: string;
+  vaultId?: number;
+  feeRate?: number;
+  changeScript?: string;
+  changeAddress?: string;
+}
+
 /** sat/vB used when the node has no fee estimate (regtest). */
 const FALLBACK_FEE_RATE = 2;
 
@@ -118,15 +129,7 @@ export class TunnelDeposits {
    * Builds and signs a deposit from coins you hold the keys of: output 0 pays the vault's custody script, output 1 is
    * the OP_RETURN, the rest goes to `changeScript` (hex) or `changeAddress`. Not broadcast.
    */
-  async buildDeposit(opts: {
-    inputs: readonly UtxoToSpend[];
-    amountSats: bigint;
-    recipient: string;
-    vaultId?: number;
-    feeRate?: number;
-    changeScript?: string;
-    changeAddress?: string;
-  }): Promise<BuiltDeposit & { vaultId: number }> {
+  async buildDeposit(opts: DepositFromCoinsOptions): Promise<BuiltDeposit & { vaultId: number }> {
     const ins = await this.depositInstructions(opts.recipient, opts.vaultId, opts.amountSats);
     this.checkAmount(ins, opts.amountSats);
     const change =
