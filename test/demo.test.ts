@@ -120,7 +120,7 @@ describe("npm run demo (end to end, child process)", function () {
       `keystone (\\d+) published on Bitcoin in PoP tx (${txid}), block (\\d+) \\(${txid}\\); proven to PopVerifier at EVM block \\d+`,
     ).exec(out);
     expect(pub, out).to.not.equal(null);
-    expect(out).to.match(/effective confirmations 0\/10 \(light client tip \d+/);
+    expect(out).to.match(/effective confirmations [0-9]\/10 \(light client tip \d+/); // the first value seen
     expect(out).to.match(/effective confirmations 10\/10 \(light client tip \d+/);
     expect(out).to.include(`EVM block ${mintBlock} is superfinal`);
 
