@@ -1,48 +1,80 @@
 /**
- * The main demo on the embedded defaults (`npm run demo`): BTC goes into the tunnel and comes back out.
+ * The main demo on the embedded defaults (`npm run demo`): the seed's story, a treasury's BTC from Bitcoin to
+ * superfinal hemiBTC and back.
  *
  *   the Bitcoin node BITCOIN_RPC_URL names (regtest), else an embedded regtest node + a Hardhat node over HTTP + Redis (local, or a private redis-server)
- *   -> deploy BitcoinLightClient, BitcoinTunnel (+ HemiBTC) and the operator's vault
- *   -> the relayer in this process with the roles headers, deposits, withdrawals
- *   -> a faucet wallet (101 mined blocks), the operator posts collateral (the local TestCollateral token) to its vault
- *   -> a user locks 1 BTC with the SDK and follows it to the mint
- *   -> the user withdraws 0.4 BTC with the SDK and follows it to the payout on Bitcoin and its proof.
+ *   -> a treasury with its own Bitcoin key (block rewards mined to it) and EVM account; a funded PoP miner key
+ *   -> deploy BitcoinLightClient, BitcoinTunnel (+ HemiBTC), the operator's vault and the PoP contracts
+ *   -> the relayer in this process with the roles headers, deposits, withdrawals, keystones, pop
+ *   -> the operator posts collateral (the local TestCollateral token) for 100+ BTC at the 150% rule
+ *   -> the treasury locks 100 BTC and a user 1 BTC at the same time; both minted in Bitcoin order
+ *   -> the keystone covering the treasury's mint is recorded, published on Bitcoin by PoP, proven, and followed to
+ *      superfinality (10 Bitcoin blocks on its publication, BFG's rule)
+ *   -> the provenance report of the treasury's deposit: every link must pass and the status be superfinal
+ *   -> the treasury withdraws 40 BTC, paid on Bitcoin and proven.
  *
- * Blocks are mined every MINE_INTERVAL_MS while the demo runs, like a fast regtest miner. Every wait is bounded;
- * on any failure it prints why (and the relayer's last log lines) and exits 1. Everything it started is stopped.
+ * Bitcoin blocks are mined every MINE_INTERVAL_MS while the demo waits on Bitcoin (not while the provenance report
+ * is checked); EVM blocks every EVM_BLOCK_MS until superfinality, so that keystones fall due as on a sequencer. Every
+ * wait is bounded; on any failure it prints why (and the relayer's last log lines) and exits 1. Everything it
+ * started is stopped.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, Network, Wallet } from "ethers";
-import { DEV_KEYS, startEvmNode } from "./lib/evmNode";
+import { Contract, JsonRpcProvider, Network, Wallet, formatUnits, parseUnits } from "ethers";
 import { Redis } from "ioredis";
 import pino from "pino";
+import { IntervalMiner } from "./lib/blockMiner";
 import { openBitcoinNode } from "./lib/bitcoinNode";
-import { randomKey } from "../relayer/src/bitcoin/txBuilder";
+import { DEV_KEYS, startEvmNode } from "./lib/evmNode";
+import { waitForSuperfinality } from "./lib/anchoring";
+import { fundFromBlockRewards } from "./lib/treasury";
+import { displayToInternal } from "../relayer/src/bitcoin/byteOrder";
+import { keyOutput, randomKey } from "../relayer/src/bitcoin/txBuilder";
 import { describeDeposit, describeWithdrawal } from "../relayer/src/cli/commands/tunnelCommon";
 import { loadConfig, redactUrl } from "../relayer/src/config/load";
 import { redisAnswers, resolveRedis } from "../relayer/src/core/redis";
+import { splitPopMinerCoin } from "../relayer/src/devnet/popMinerCoins";
+import { loadArtifact } from "../relayer/src/evm/artifacts";
 import { deployFabric, vaultOptionFromConfig } from "../relayer/src/evm/deployFabric";
 import { writeDeployment } from "../relayer/src/evm/deployment";
+import { LightClientReader } from "../relayer/src/evm/lightClient";
 import { addCollateralFromBalance, mintTestCollateral } from "../relayer/src/evm/tunnelVault";
-import { formatUnits, parseUnits } from "ethers";
+import { KeystoneLedgerClient, PopVerifierClient } from "../relayer/src/pop/popContracts";
+import { minerEvmAddress } from "../relayer/src/pop/popTx";
+import { PublicationIndex } from "../relayer/src/pop/publicationIndex";
+import { provenance } from "../relayer/src/provenance/provenance";
+import { formatProvenance } from "../relayer/src/provenance/report";
+import { depositRecord } from "../relayer/src/provenance/types";
 import { startRelayer } from "../relayer/src/relayer";
 import { TunnelClient, formatBtc, parseAmount, type DepositStatus } from "../relayer/src/sdk";
 
 /**
  * Hardhat's development accounts: 0 deploys and operates the vault, 1 is the user, 2 is the relayer's signer (its
- * EVM calls are permissionless; a key of its own keeps its nonces apart from the operator's collateral transactions).
+ * EVM calls are permissionless; a key of its own keeps its nonces apart from the operator's collateral transactions;
+ * it also records keystones, holding KeystoneLedger's SEQUENCER_ROLE), 3 is the treasury's EVM account.
  */
-const [OPERATOR_KEY, USER_KEY, RELAYER_KEY] = DEV_KEYS;
+const [OPERATOR_KEY, USER_KEY, RELAYER_KEY, TREASURY_KEY] = DEV_KEYS;
 const MINE_INTERVAL_MS = 400;
+/** An EVM block this often (besides automine) until superfinality, like a sequencer, so that keystones fall due. */
+const EVM_BLOCK_MS = 250;
+/** A keystone every this many EVM blocks (the default is 25; fewer keeps the demo short). */
+const KEYSTONE_INTERVAL = 10;
 const STEP_TIMEOUT_MS = 60_000;
 const DEMO_TIMEOUT_MS = 170_000;
-/** Collateral the operator posts: 300 tCOL, worth 3 BTC at the local price (1 tCOL = 0.01 BTC), backing 2 BTC. */
-const COLLATERAL = parseUnits("300", 18);
-const DEPOSIT = parseAmount("1");
-const WITHDRAWAL = parseAmount("0.4");
+const TREASURY_DEPOSIT = parseAmount("100");
+/** The treasury's block rewards must cover the deposit and its network fee. */
+const TREASURY_FUNDING = TREASURY_DEPOSIT + 100_000n;
+const USER_DEPOSIT = parseAmount("1");
+const WITHDRAWAL = parseAmount("40");
+/**
+ * Collateral the operator posts: 15,300 tCOL, worth 153 BTC at the local price (1 tCOL = 0.01 BTC), backing 102 BTC
+ * at the 150% collateral ratio: the treasury's 100 BTC and the user's 1 BTC.
+ */
+const COLLATERAL = parseUnits("15300", 18);
+/** The PoP miner's funding (P2PKH), split into coins so several publications can be in flight. */
+const POP_MINER_BTC = 0.2;
 
 let stepNo = 0;
 function step(text: string): void {
@@ -85,6 +117,8 @@ async function dropRedisKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 async function demo(logFile: string, workDir: string): Promise<void> {
   const started = Date.now();
   const secs = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
@@ -115,8 +149,28 @@ async function demo(logFile: string, workDir: string): Promise<void> {
   if (!redis.private) onCleanup("Redis keys", () => dropRedisKeys(redis.url, prefix));
   step(`Redis: ${redis.private ? "a private redis-server" : "the local Redis"} at ${redis.url} (key prefix ${prefix})`);
 
-  // 4. Deploy
+  // 4. The treasury and the PoP miner on Bitcoin
+  const treasuryKey = randomKey();
+  const treasury = new Wallet(TREASURY_KEY, provider);
+  const funded = await fundFromBlockRewards(rpc, treasuryKey, TREASURY_FUNDING, faucet);
+  step(`treasury: Bitcoin key with P2WPKH address ${funded.address}, EVM account ${treasury.address}`);
+  detail(
+    `holds ${formatBtc(funded.total)} BTC: the rewards of ${funded.coins.length} blocks mined to it, matured by 100 more (tip ${funded.tip})`,
+  );
+  const popMinerKey = randomKey();
+  const popMinerHex = Buffer.from(popMinerKey.privateKey ?? []).toString("hex");
+  const popMinerAddress = keyOutput(popMinerKey, "p2pkh").address;
+  await rpc.sendToAddress(popMinerAddress, POP_MINER_BTC);
+  await rpc.generateToAddress(1, faucet);
+  const popCoins = await splitPopMinerCoin(rpc, popMinerHex, faucet);
+  detail(
+    `PoP miner: ${POP_MINER_BTC} BTC from the faucet to ${popMinerAddress} (P2PKH), split into ${popCoins} coins; ` +
+      `rewarded at ${minerEvmAddress(popMinerKey)}`,
+  );
+
+  // 5. Deploy
   const custodyKey = randomKey();
+  const relayerAddress = new Wallet(RELAYER_KEY).address;
   const cfg = loadConfig({
     env: {
       EVM_RPC_URL: evmUrl,
@@ -131,8 +185,12 @@ async function demo(logFile: string, workDir: string): Promise<void> {
       VAULT_MIN_DEPOSIT: "10000",
       VAULT_DEPOSIT_FEE_BPS: "10",
       VAULT_WITHDRAWAL_FLAT_FEE: "1000",
+      KEYSTONE_INTERVAL: String(KEYSTONE_INTERVAL),
+      POP_SEQUENCER_ADDRESS: relayerAddress,
+      POP_MINER_KEY: popMinerHex,
       METRICS_PORT: "0",
       BITCOIN_POLL_INTERVAL_MS: "200",
+      KEYSTONES_POLL_INTERVAL_MS: "200",
       JOB_BACKOFF_MS: "200",
       STARTUP_RETRIES: "2",
       LOG_LEVEL: "info",
@@ -146,56 +204,48 @@ async function demo(logFile: string, workDir: string): Promise<void> {
     anchorHeight: await rpc.getBlockCount(),
     anchorMargin: 0,
     vault: vaultOptionFromConfig(cfg),
+    pop: { interval: cfg.KEYSTONE_INTERVAL, payoutDelay: cfg.POP_PAYOUT_DELAY },
+    popSequencer: cfg.POP_SEQUENCER_ADDRESS,
   });
   const file = writeDeployment(workDir, deployment);
   const vaultId = deployment.vaults?.[0]?.id;
   if (vaultId === undefined) throw new Error("deploy created no vault");
+  const pop = deployment.pop;
+  if (pop === undefined) throw new Error("deploy created no PoP contracts");
   step(`deployed (anchored at Bitcoin block ${deployment.anchor.height}); ${file}`);
   for (const [name, address] of Object.entries(deployment.contracts)) detail(`${name.padEnd(18)} ${address}`);
-  const userClient = TunnelClient.fromDeployment(deployment, {
-    provider,
-    signer: user,
-    bitcoin: rpc,
-    pollIntervalMs: 200,
-  });
-  const operatorClient = TunnelClient.fromDeployment(deployment, {
-    provider,
-    signer: operator,
-    bitcoin: rpc,
-    pollIntervalMs: 200,
-  });
+  detail(`${"KeystoneLedger".padEnd(18)} ${pop.keystoneLedger} (a keystone every ${pop.keystoneInterval} EVM blocks)`);
+  detail(`${"PopVerifier".padEnd(18)} ${pop.popVerifier}`);
+  const clientOf = (signer: Wallet): TunnelClient =>
+    TunnelClient.fromDeployment(deployment, { provider, signer, bitcoin: rpc, pollIntervalMs: 200 });
+  const userClient = clientOf(user);
+  const treasuryClient = clientOf(treasury);
+  const operatorClient = clientOf(operator);
   const v = await userClient.vault(vaultId);
   detail(
     `vault ${vaultId}: operator ${v.operator}, custody ${v.address} (P2WPKH of VAULT_CUSTODY_KEY), ` +
       `${v.confirmations} confirmations, min ${v.minDeposit} sat, deposit fee ${v.depositFeeBps} bps, withdrawal fee ${v.withdrawalFlatFee} sat`,
   );
 
-  // 5. Relayer
+  // 6. Relayer, and EVM blocks at the pace of a sequencer
   const log = pino({ level: "info", name: "relayer" }, pino.destination({ dest: logFile, sync: true }));
-  const relayer = await startRelayer(cfg, ["headers", "deposits", "withdrawals"], log);
+  const roles = ["headers", "deposits", "withdrawals", "keystones", "pop"] as const;
+  const relayer = await startRelayer(cfg, [...roles], log);
   onCleanup("relayer", () => relayer.stop());
-  step(
-    `relayer running in this process: roles headers, deposits, withdrawals; signer ${relayer.signer}; log ${logFile}`,
+  await provider.send("evm_setIntervalMining", [EVM_BLOCK_MS]);
+  onCleanup("EVM interval mining", () => provider.send("evm_setIntervalMining", [0]).then(() => undefined));
+  step(`relayer running in this process: roles ${roles.join(", ")}; signer ${relayer.signer}; log ${logFile}`);
+  detail(
+    `an EVM block every ${EVM_BLOCK_MS} ms besides automine, so a keystone falls due every ${(KEYSTONE_INTERVAL * EVM_BLOCK_MS) / 1000} s`,
   );
 
-  // 6. Miner
-  let mining = false;
-  let mined = 0;
-  const miner = setInterval(() => {
-    if (mining) return;
-    mining = true;
-    rpc
-      .generateToAddress(1, faucet)
-      .then(() => void mined++)
-      .catch(() => undefined)
-      .finally(() => (mining = false));
-  }, MINE_INTERVAL_MS);
-  onCleanup("miner", () => clearInterval(miner));
-  step(`mining a Bitcoin block every ${MINE_INTERVAL_MS} ms from now on`);
+  // 7. Miner
+  const miner = new IntervalMiner(rpc, faucet, MINE_INTERVAL_MS);
+  onCleanup("miner", () => miner.stop());
+  miner.start();
+  step(`mining a Bitcoin block every ${MINE_INTERVAL_MS} ms while the demo waits on Bitcoin`);
 
-  const printDeposit = (s: DepositStatus): void => detail(describeDeposit(s));
-
-  // 7. Collateral
+  // 8. Collateral
   step(
     `operator posts ${formatUnits(COLLATERAL, 18)} tCOL of collateral to vault ${vaultId} (minted from the local test token)`,
   );
@@ -206,42 +256,150 @@ async function demo(logFile: string, workDir: string): Promise<void> {
     `vault ${vaultId} collateral: ${formatUnits(collateral, 18)} tCOL, worth ${formatBtc(backing.collateralSats)} BTC ` +
       `(backs ${formatBtc(backing.depositCapacity)} BTC of deposits at the 150% collateral ratio)`,
   );
+  if (backing.depositCapacity < TREASURY_DEPOSIT + USER_DEPOSIT)
+    throw new Error(`vault ${vaultId} backs only ${backing.depositCapacity} sat: not enough for the deposits`);
 
-  // 8. User deposit
-  const ins = await userClient.depositInstructions(user.address, vaultId);
-  step(`user ${user.address} locks ${formatBtc(DEPOSIT)} BTC from the faucet wallet with the SDK`);
-  detail(`instructions: pay ${ins.address}; OP_RETURN ${ins.opReturnScript}; tunnel fee ${ins.tunnelFee(DEPOSIT)} sat`);
-  const dep = await userClient.sendDepositFromNodeWallet({ amountSats: DEPOSIT, recipient: user.address, vaultId });
-  detail(
-    `deposit tx ${dep.txid} output ${dep.vout}, network fee ${dep.fee} sat (funded by faucet tx ${dep.fundingTxid})`,
+  // 9. Deposits: the treasury from its own coins, a user from the faucet wallet, broadcast together
+  step(
+    `the treasury locks ${formatBtc(TREASURY_DEPOSIT)} BTC from its own coins, and a user ${formatBtc(USER_DEPOSIT)} BTC from the faucet wallet, with the SDK`,
   );
-  const minted = await userClient.trackDeposit(dep.txid, { timeoutMs: STEP_TIMEOUT_MS, onUpdate: printDeposit });
-  const balance = await userClient.balanceOf(user.address);
-  detail(`user hemiBTC balance: ${formatBtc(balance)} (sequence ${minted.sequence}, EVM tx ${minted.evmTxHash})`);
-  if (balance !== DEPOSIT - ins.tunnelFee(DEPOSIT))
-    throw new Error(`user balance ${balance} is not the deposit minus the fee`);
+  const ins = await treasuryClient.depositInstructions(treasury.address, vaultId, TREASURY_DEPOSIT);
+  detail(
+    `instructions: pay ${ins.address}; OP_RETURN ${ins.opReturnScript}; tunnel fee ${ins.tunnelFee(TREASURY_DEPOSIT)} sat`,
+  );
+  const built = await treasuryClient.buildDeposit({
+    inputs: funded.coins,
+    amountSats: TREASURY_DEPOSIT,
+    recipient: treasury.address,
+    vaultId,
+    changeAddress: funded.address,
+  });
+  const treasuryTxid = await treasuryClient.broadcast(built.hex);
+  const userDep = await userClient.sendDepositFromNodeWallet({
+    amountSats: USER_DEPOSIT,
+    recipient: user.address,
+    vaultId,
+  });
+  detail(
+    `treasury deposit tx ${treasuryTxid} output 0, network fee ${built.fee} sat (${funded.coins.length} coinbase inputs)`,
+  );
+  detail(`user ${user.address} deposit tx ${userDep.txid} output ${userDep.vout}, network fee ${userDep.fee} sat`);
+  // Every state of the treasury's deposit; of the user's (in the same blocks, most likely), only the mint.
+  const track = (who: string, txid: string, every: boolean): Promise<DepositStatus> =>
+    treasuryClient.trackDeposit(txid, {
+      timeoutMs: STEP_TIMEOUT_MS,
+      onUpdate: (s) => {
+        if (every || s.stage === "minted") detail(`${who}: ${describeDeposit(s)}`);
+      },
+    });
+  const [tMinted, uMinted] = await Promise.all([
+    track("treasury", treasuryTxid, true),
+    track("user", userDep.txid, false),
+  ]);
+  const treasuryBalance = await treasuryClient.balanceOf(treasury.address);
+  if (treasuryBalance !== TREASURY_DEPOSIT - ins.tunnelFee(TREASURY_DEPOSIT))
+    throw new Error(`treasury balance ${treasuryBalance} is not the deposit minus the fee`);
+  detail(`treasury hemiBTC balance: ${formatBtc(treasuryBalance)}`);
 
-  // 9. Withdrawal
-  const payTo = await rpc.getNewAddress("user");
-  step(`user withdraws ${formatBtc(WITHDRAWAL)} hemiBTC to ${payTo} with the SDK`);
-  const req = await userClient.requestWithdrawal({ to: payTo, sats: WITHDRAWAL });
+  // 10. Bitcoin order
+  const tunnel = new Contract(deployment.contracts.BitcoinTunnel, loadArtifact("BitcoinTunnel").abi, provider);
+  const minted = await Promise.all(
+    [
+      { who: "treasury", s: tMinted, sats: TREASURY_DEPOSIT },
+      { who: "user", s: uMinted, sats: USER_DEPOSIT },
+    ].map(async (x) => ({ ...x, r: await depositRecord(tunnel, displayToInternal(x.s.txid), x.s.vout ?? 0) })),
+  );
+  minted.sort((a, b) => a.r.sequence - b.r.sequence);
+  step("minted in Bitcoin order: the tunnel numbers deposits by their position on Bitcoin (height, tx, output)");
+  for (const m of minted) {
+    detail(
+      `sequence ${m.r.sequence}: ${m.who.padEnd(8)} ${formatBtc(m.sats)} BTC, Bitcoin block ${m.r.blockHeight} tx ${m.r.txIndex} ` +
+        `output ${m.s.vout ?? 0}, inBitcoinOrder ${m.r.inBitcoinOrder}`,
+    );
+  }
+  const pos = (m: (typeof minted)[number]): number[] => [m.r.blockHeight, m.r.txIndex, m.s.vout ?? 0];
+  const before = (a: number[], b: number[]): boolean =>
+    a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])));
+  if (minted.some((m) => !m.r.inBitcoinOrder) || !before(pos(minted[0]), pos(minted[1])))
+    throw new Error("the deposits were not minted in Bitcoin order");
+  const treasuryMint = minted.find((m) => m.who === "treasury");
+  if (treasuryMint === undefined || tMinted.evmTxHash === undefined) throw new Error("the treasury's mint is missing");
+  const mintReceipt = await provider.getTransactionReceipt(tMinted.evmTxHash);
+  if (mintReceipt === null) throw new Error(`no receipt of the mint ${tMinted.evmTxHash}`);
+  detail(`the treasury's mint: EVM tx ${tMinted.evmTxHash} in EVM block ${mintReceipt.blockNumber}`);
+
+  // 11. PoP: the minting block's keystone anchored in Bitcoin, then superfinal
+  step(`PoP: the keystone covering EVM block ${mintReceipt.blockNumber} goes to Bitcoin, then 10 blocks on it`);
+  const lc = new LightClientReader(deployment.contracts.BitcoinLightClient, provider);
+  const ledger = new KeystoneLedgerClient(pop.keystoneLedger, provider);
+  const verifier = new PopVerifierClient(pop.popVerifier, provider);
+  const anchored = await waitForSuperfinality({ provider, ledger, verifier }, mintReceipt.blockNumber, detail, {
+    timeoutMs: 90_000,
+    pollMs: 150,
+  });
+
+  // 12. Provenance, on a chain that holds still: no Bitcoin blocks, no interval EVM blocks, the light client at the tip
+  await miner.stop();
+  await provider.send("evm_setIntervalMining", [0]);
+  const lcDeadline = Date.now() + STEP_TIMEOUT_MS;
+  while ((await lc.bestBlock()).hash !== displayToInternal(await rpc.getBestBlockHash())) {
+    if (Date.now() > lcDeadline) throw new Error("the light client did not reach the Bitcoin tip");
+    await sleep(100);
+  }
+  step(`provenance of the treasury's deposit ${treasuryTxid}:0 (the library behind \`npx hemi-fabric provenance\`)`);
+  const report = await provenance(
+    {
+      provider,
+      bitcoin: rpc,
+      lc,
+      lightClient: new Contract(lc.address, loadArtifact("BitcoinLightClient").abi, provider),
+      tunnel,
+      ledger,
+      verifier,
+      evmFromBlock: deployment.blockNumber ?? 0,
+      index: new PublicationIndex(rpc),
+      bitcoinFromHeight: (await lc.anchorHeight()) + 1,
+    },
+    { kind: "outpoint", txid: treasuryTxid, vout: 0 },
+  );
+  console.log(
+    formatProvenance(report)
+      .split("\n")
+      .map((l) => (l === "" ? l : `    ${l}`))
+      .join("\n"),
+  );
+  const notPassed = report.links.filter((l) => l.status !== "pass").map((l) => `${l.name} ${l.status}`);
+  if (report.status !== "superfinal" || notPassed.length > 0)
+    throw new Error(
+      `the provenance report is ${report.status}, not superfinal${notPassed.length > 0 ? ` (${notPassed.join(", ")})` : ""}`,
+    );
+
+  // 13. Withdrawal: the treasury takes 40 BTC back to its own Bitcoin key
+  miner.start();
+  step(`the treasury withdraws ${formatBtc(WITHDRAWAL)} hemiBTC to its Bitcoin address ${funded.address} with the SDK`);
+  const req = await treasuryClient.requestWithdrawal({ to: funded.address, sats: WITHDRAWAL });
   detail(
     `withdrawal ${req.id} from vault ${req.vaultId}: burned ${formatBtc(req.sats)} hemiBTC, payout ${formatBtc(req.payout)} BTC ` +
       `(fee ${req.fee} sat), EVM tx ${req.evmTxHash}`,
   );
-  const done = await userClient.trackWithdrawal(req.id, {
+  const done = await treasuryClient.trackWithdrawal(req.id, {
     timeoutMs: STEP_TIMEOUT_MS,
     onUpdate: (s) => detail(describeWithdrawal(s)),
   });
-  if (done.stage !== "finalized") throw new Error(`withdrawal ${req.id} ended ${done.stage}, not finalized`);
-  const received = (await rpc.listUnspent(0, 9_999_999, [payTo])).reduce((s, u) => s + Math.round(u.amount * 1e8), 0);
-  if (BigInt(received) !== req.payout) throw new Error(`${payTo} holds ${received} sat, expected ${req.payout}`);
-  detail(`${payTo} received ${formatBtc(BigInt(received))} BTC on Bitcoin (payout ${done.payoutTxid})`);
+  if (done.stage !== "finalized" || done.payoutTxid === undefined)
+    throw new Error(`withdrawal ${req.id} ended ${done.stage}, not finalized`);
+  const payout = await rpc.getRawTransaction(done.payoutTxid, true);
+  const received = payout.vout
+    .filter((o) => o.scriptPubKey.address === funded.address)
+    .reduce((s, o) => s + BigInt(Math.round(o.value * 1e8)), 0n);
+  if (received !== req.payout)
+    throw new Error(`payout ${done.payoutTxid} pays ${received} sat to the treasury, expected ${req.payout}`);
+  detail(`${funded.address} received ${formatBtc(received)} BTC on Bitcoin (payout ${done.payoutTxid})`);
 
-  // 10. Summary
-  clearInterval(miner);
-  const sum = await userClient.summary(5);
-  step(`summary after ${secs()} (${mined} blocks mined by the demo's miner)`);
+  // 14. Summary
+  await miner.stop();
+  const sum = await treasuryClient.summary(5);
+  step(`summary after ${secs()} (${miner.mined} blocks mined by the demo's miner)`);
   detail(`Bitcoin tip ${sum.bitcoinTip.height}, light client best ${sum.lightClientBest.height}`);
   detail(
     `hemiBTC supply ${formatBtc(sum.totalSupply)}; deposits minted ${sum.depositCount}; withdrawals ${sum.withdrawalCount}`,
@@ -252,9 +410,16 @@ async function demo(logFile: string, workDir: string): Promise<void> {
     );
   }
   detail(
-    `user: ${formatBtc(await userClient.balanceOf(user.address))} hemiBTC left, ${formatBtc(req.payout)} BTC back on Bitcoin`,
+    `keystones recorded up to EVM block ${await ledger.lastKeystoneNumber()}; the treasury's mint superfinal through keystone ` +
+      `${anchored.fromKeystone}, published in Bitcoin block ${anchored.publication.btcHeight}`,
   );
-  console.log(`\ndemo complete in ${secs()}: BTC locked, hemiBTC minted, hemiBTC burned, BTC paid back and proven`);
+  detail(
+    `treasury: ${formatBtc(await treasuryClient.balanceOf(treasury.address))} hemiBTC left, ${formatBtc(req.payout)} BTC back on Bitcoin`,
+  );
+  console.log(
+    `\ndemo complete in ${secs()}: 100 BTC locked, hemiBTC minted in Bitcoin order, anchored by PoP and superfinal, ` +
+      "provenance checked, BTC paid back and proven",
+  );
 }
 
 async function main(): Promise<number> {

@@ -49,31 +49,106 @@ describe("npm run demo (end to end, child process)", function () {
     for (const pgid of running) killGroup(pgid);
   });
 
-  it("locks BTC, mints hemiBTC, withdraws and gets the BTC paid back, then exits 0", async () => {
+  it("tells the treasury story: 100 BTC locked, minted in Bitcoin order, anchored by PoP, superfinal, provenance ✔, withdrawn; exit 0", async () => {
     const r = await runDemo({}, 200_000);
     const out = r.stdout;
     expect(r.code, `${out}\n${r.stderr}`).to.equal(0);
     const user = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    const treasury = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+    const txid = "[0-9a-f]{64}";
     expect(out).to.match(/\[1\] embedded Bitcoin regtest node/);
-    expect(out).to.match(/\[4\] deployed \(anchored at Bitcoin block 101\)/);
+    // The treasury: its own Bitcoin key, funded by three block rewards (50 BTC each on a fresh regtest chain).
+    const btcAddr = new RegExp(
+      `\\[4\\] treasury: Bitcoin key with P2WPKH address (bcrt1q[0-9a-z]+), EVM account ${treasury}`,
+    ).exec(out)?.[1];
+    expect(btcAddr, out).to.not.equal(undefined);
+    expect(out).to.match(/holds 150\.00000000 BTC: the rewards of 3 blocks mined to it, matured by 100 more/);
+    expect(out).to.match(/PoP miner: 0\.2 BTC from the faucet to \w+ \(P2PKH\), split into 20 coins/);
+    expect(out).to.match(/\[5\] deployed \(anchored at Bitcoin block 206\)/);
     expect(out).to.match(/BitcoinTunnel +0x[0-9a-fA-F]{40}/);
-    expect(out).to.match(/\[5\] relayer running in this process: roles headers, deposits, withdrawals/);
-    expect(out).to.match(/vault 1 collateral: 300\.0 tCOL, worth 3\.00000000 BTC \(backs 2\.00000000 BTC of deposits/);
-    // Which intermediate states are printed depends on when the poller looks; the first one after broadcast is
-    // one of these, and a block with some of the 6 confirmations is always seen before the mint.
+    expect(out).to.match(/KeystoneLedger +0x[0-9a-fA-F]{40} \(a keystone every 10 EVM blocks\)/);
+    expect(out).to.match(/PopVerifier +0x[0-9a-fA-F]{40}/);
+    expect(out).to.match(/\[6\] relayer running in this process: roles headers, deposits, withdrawals, keystones, pop/);
     expect(out).to.match(
-      /deposit [0-9a-f]{64}:0 1\.00000000 BTC(?: for 0x[0-9a-fA-F]{40}: in the mempool|: mined in block)/,
+      /vault 1 collateral: 15300\.0 tCOL, worth 153\.00000000 BTC \(backs 102\.00000000 BTC of deposits/,
     );
-    expect(out).to.match(/mined in block \d+, [1-6]\/6 confirmations, light client [0-6]\/6/);
-    expect(out).to.include(`minted 0.99900000 hemiBTC to ${user}, sequence 1`);
-    expect(out).to.include("user hemiBTC balance: 0.99900000");
+
+    // The 100 BTC lock, followed to the mint; the user's 1 BTC beside it.
     expect(out).to.match(
-      /withdrawal 1 from vault 1: burned 0\.40000000 hemiBTC, payout 0\.39999000 BTC \(fee 1000 sat\)/,
+      new RegExp(`treasury: deposit (${txid}):0 100\\.00000000 BTC: mined in block \\d+, [1-6]/6 confirmations`),
     );
-    expect(out).to.match(/finalized, paid 0\.39999000 BTC in [0-9a-f]{64}, EVM tx 0x[0-9a-f]{64}/);
-    expect(out).to.match(/received 0\.39999000 BTC on Bitcoin/);
-    expect(out).to.match(/hemiBTC supply 0\.59900000; deposits minted 1; withdrawals 1/);
-    expect(out).to.match(/demo complete in [\d.]+ s/);
+    const tMint = new RegExp(
+      `treasury: deposit (${txid}):0 100\\.00000000 BTC: minted 99\\.90000000 hemiBTC to ${treasury}, sequence ([12]), EVM tx`,
+    ).exec(out);
+    expect(tMint, out).to.not.equal(null);
+    expect(out).to.match(
+      new RegExp(`user: deposit ${txid}:0 1\\.00000000 BTC: minted 0\\.99900000 hemiBTC to ${user}, sequence [12]`),
+    );
+    expect(out).to.include("treasury hemiBTC balance: 99.90000000");
+
+    // Bitcoin order: sequence 1 and 2 follow the deposits' positions on Bitcoin, both in order.
+    const order = [
+      ...out.matchAll(
+        /sequence (\d): (treasury|user) +([\d.]+) BTC, Bitcoin block (\d+) tx (\d+) output (\d+), inBitcoinOrder (true|false)/g,
+      ),
+    ].map((m) => ({
+      seq: Number(m[1]),
+      who: m[2],
+      btc: m[3],
+      pos: [Number(m[4]), Number(m[5]), Number(m[6])],
+      inOrder: m[7],
+    }));
+    expect(order.map((o) => o.seq)).to.deep.equal([1, 2]);
+    expect(order.map((o) => o.who).sort()).to.deep.equal(["treasury", "user"]);
+    expect(order.find((o) => o.who === "treasury")?.btc).to.equal("100.00000000");
+    expect(order.find((o) => o.who === "treasury")?.seq).to.equal(Number(tMint?.[2]));
+    expect(order.map((o) => o.inOrder)).to.deep.equal(["true", "true"]);
+    const [a, b] = order.map((o) => o.pos);
+    expect(
+      a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2]))),
+      `${a} before ${b}`,
+    ).to.equal(true);
+
+    // PoP: the keystone covering the minting block recorded, published on Bitcoin, proven; 10 blocks; superfinal.
+    const mintBlock = Number(/the treasury's mint: EVM tx 0x[0-9a-f]{64} in EVM block (\d+)/.exec(out)?.[1]);
+    const keystone = Math.ceil(mintBlock / 10) * 10;
+    expect(out).to.include(
+      `EVM block ${mintBlock} is covered by keystone ${keystone} (a keystone every 10 EVM blocks)`,
+    );
+    expect(out).to.match(new RegExp(`keystone ${keystone} recorded in KeystoneLedger at EVM block \\d+`));
+    const pub = new RegExp(
+      `keystone (\\d+) published on Bitcoin in PoP tx (${txid}), block (\\d+) \\(${txid}\\); proven to PopVerifier at EVM block \\d+`,
+    ).exec(out);
+    expect(pub, out).to.not.equal(null);
+    expect(out).to.match(/effective confirmations [0-9]\/10 \(light client tip \d+/); // the first value seen
+    expect(out).to.match(/effective confirmations 10\/10 \(light client tip \d+/);
+    expect(out).to.include(`EVM block ${mintBlock} is superfinal`);
+
+    // The provenance report of the treasury's deposit: every link ✔, superfinal, the same publication.
+    const report = out.slice(out.indexOf("Provenance of deposit"), out.indexOf("provenance: OK"));
+    expect(out).to.match(
+      new RegExp(`Provenance of deposit ${tMint?.[1]}:0 \\(sequence ${tMint?.[2]}, minted in EVM tx`),
+    );
+    for (const l of ["✔ Bitcoin lock", "✔ Tunnel order", "✔ EVM block and keystone", "✔ PoP anchoring"])
+      expect(report).to.include(l);
+    expect(report).to.not.match(/✘|pending/);
+    expect(report).to.match(/spvVerified +true/);
+    expect(report).to.match(/inBitcoinOrder +true/);
+    expect(report).to.match(new RegExp(`popTxid +${pub?.[2]}`));
+    expect(report).to.match(/superfinal +true/);
+    expect(out).to.include("provenance: OK, superfinal");
+
+    // The withdrawal: 40 hemiBTC burned, 39.99999 BTC paid to the treasury's Bitcoin key and proven.
+    expect(out).to.match(
+      /withdrawal 1 from vault 1: burned 40\.00000000 hemiBTC, payout 39\.99999000 BTC \(fee 1000 sat\)/,
+    );
+    expect(out).to.match(new RegExp(`finalized, paid 39\\.99999000 BTC in ${txid}, EVM tx 0x[0-9a-f]{64}`));
+    expect(out).to.include(`${btcAddr} received 39.99999000 BTC on Bitcoin`);
+    expect(out).to.match(/hemiBTC supply 60\.89900000; deposits minted 2; withdrawals 1/);
+    expect(out).to.include("treasury: 59.90000000 hemiBTC left, 39.99999000 BTC back on Bitcoin");
+    const took = /demo complete in ([\d.]+) s/.exec(out);
+    expect(took, out).to.not.equal(null);
+    console.log(`      (the demo took ${took?.[1]} s after start-up)`);
     expect(r.leftover, "processes of the demo still running after npm exited").to.equal(false);
   });
 

@@ -161,7 +161,7 @@ describe("Bitcoin side against the node from the environment (BITCOIND=<path> fo
     });
   });
 
-  it("npm run demo with BITCOIN_RPC_URL runs on this node: deposit minted, withdrawal paid and proven", async () => {
+  it("npm run demo with BITCOIN_RPC_URL runs on this node: deposits minted, anchored by PoP, withdrawal paid and proven", async () => {
     const proc = spawn("npm", ["run", "demo"], {
       cwd: ROOT,
       env: { ...process.env, BITCOIN_RPC_URL: node.url },
@@ -178,7 +178,9 @@ describe("Bitcoin side against the node from the environment (BITCOIND=<path> fo
     expect(out).to.match(
       new RegExp(`\\[1\\] the Bitcoin node at BITCOIN_RPC_URL, JSON-RPC on http://127\\.0\\.0\\.1:${port}/wallet/`),
     );
-    expect(out).to.match(/received 0\.39999000 BTC on Bitcoin/);
+    expect(out).to.match(/minted 99\.90000000 hemiBTC to 0x[0-9a-fA-F]{40}, sequence [12]/);
+    expect(out).to.include("provenance: OK, superfinal");
+    expect(out).to.match(/received 39\.99999000 BTC on Bitcoin/);
     expect(out).to.match(/demo complete in [\d.]+ s/);
   });
 
