@@ -106,7 +106,18 @@ describe("the live view in headless Chromium (devnet, deposit, keystone, provena
     const html = await (await fetch(devnet.viewUrl)).text();
     expect(html).to.include('src="/view.js"').and.include('href="/view.css"');
     expect(html, "no address outside the page's own server").to.not.match(/(src|href)="(https?:)?\/\//);
+    const t0 = Date.now();
     const state = (await (await fetch(`${devnet.viewUrl}api/state`)).json()) as ViewState;
+    const readMs = Date.now() - t0;
+    const t1 = Date.now();
+    await fetch(`${devnet.viewUrl}api/state`);
+    const cachedMs = Date.now() - t1;
+    await new Promise((r) => setTimeout(r, 800));
+    const t2 = Date.now();
+    await fetch(`${devnet.viewUrl}api/state`);
+    console.log(
+      `      /api/state: first read ${readMs} ms, next read ${Date.now() - t2} ms, from its cache ${cachedMs} ms`,
+    );
     expect(state.chainId).to.equal(devnet.evm.chainId);
     expect(state.bitcoin.tipHeight).to.be.greaterThan(100);
     expect(state.errors).to.deep.equal([]);

@@ -435,12 +435,12 @@ export class FabricViewState {
     const interval = await this.chain.interval();
     const first = await this.chain.firstKeystone();
     const last = await this.chain.lastKeystone(at);
-    const items: ViewKeystone[] = [];
+    const numbers: number[] = [];
     let n = last;
-    for (; n >= first && n > 0 && items.length < KEYSTONES_SHOWN; n -= interval) {
-      const k = await this.keystone(n, at);
-      if (k !== undefined) items.push(k);
-    }
+    for (; n >= first && n > 0 && numbers.length < KEYSTONES_SHOWN; n -= interval) numbers.push(n);
+    const items = (await Promise.all(numbers.map((k) => this.keystone(k, at)))).filter(
+      (k): k is ViewKeystone => k !== undefined,
+    );
     let newestSuperfinal = items.find((k) => k.superfinal) ?? null;
     // Older keystones become superfinal first: look further back, newest first, for the newest superfinal one.
     for (let i = 0; newestSuperfinal === null && n >= first && n > 0 && i < SUPERFINAL_SEARCH; n -= interval, i++) {
