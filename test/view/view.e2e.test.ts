@@ -18,6 +18,7 @@ import { startDevnet, type RunningDevnet } from "../../relayer/src/devnet/devnet
 import { addCollateralFromBalance, mintTestCollateral } from "../../relayer/src/evm/tunnelVault";
 import { coveringKeystone } from "../../relayer/src/pop/keystone";
 import { TunnelClient } from "../../relayer/src/sdk/tunnelClient";
+import type { ProvenanceReport } from "../../relayer/src/provenance/types";
 import type { ViewState } from "../../relayer/src/view/types";
 import { startViewServer } from "../../relayer/src/view/viewServer";
 
@@ -246,6 +247,11 @@ describe("the live view in headless Chromium (devnet, deposit, keystone, provena
     expect(inOrder(withdrawalStates, ["requested", "paid", "finalized"]), withdrawalStates.join()).to.equal(true);
 
     expect(await page.locator('[data-testid="ks-superfinal"]').textContent()).to.match(/superfinal up to \d+/);
+    // The API names the same deposit by its sequence and by the EVM transaction that minted it.
+    for (const q of ["1", minted?.evmTxHash ?? ""]) {
+      const r = (await (await fetch(`${devnet.viewUrl}api/provenance/${q}`)).json()) as ProvenanceReport;
+      expect(`${r.deposit.txid}:${r.deposit.vout}`, q).to.equal(key);
+    }
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: DASHBOARD_SCREENSHOT, fullPage: true });
 
