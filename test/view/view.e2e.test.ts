@@ -8,6 +8,7 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, Network, Wallet, parseUnits } from "ethers";
@@ -129,6 +130,16 @@ describe("the live view in headless Chromium (devnet, deposit, keystone, provena
     expect(none.status).to.equal(404);
     expect(((await none.json()) as { error: string }).error).to.include("no minted deposit matches");
     expect((await fetch(`${devnet.viewUrl}api/state`, { method: "POST" })).status).to.equal(405);
+    // A request naming another host (a page elsewhere reaching in through DNS rebinding) is refused.
+    const foreign = await new Promise<number>((resolve, reject) =>
+      http
+        .get(`${devnet.viewUrl}api/state`, { headers: { host: "fabric.example" } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on("error", reject),
+    );
+    expect(foreign).to.equal(403);
     // A second view on the same port is refused with the option named.
     const port = Number(new URL(devnet.viewUrl).port);
     let refused = "";

@@ -54,6 +54,8 @@ const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 };
+/** Host names the view answers to. */
+const LOCAL_HOSTNAMES = new Set(["127.0.0.1", "localhost", "[::1]"]);
 /** How long a provenance report is served again before it is checked anew. */
 const PROVENANCE_MAX_AGE_MS = 2_000;
 
@@ -104,6 +106,12 @@ export async function startViewServer(o: ViewServerOptions): Promise<RunningView
     send(res, status, "application/json; charset=utf-8", toJson(v));
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    // Only pages of this machine: a Host of another name is a page elsewhere reaching in (DNS rebinding).
+    const hostname = /^(\[[^\]]*\]|[^:]*)/.exec(req.headers.host ?? "")?.[1].toLowerCase() ?? "";
+    if (!LOCAL_HOSTNAMES.has(hostname)) {
+      sendJson(res, 403, { error: `the live view answers only to 127.0.0.1 or localhost, not to "${hostname}"` });
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://view.local");
     if (req.method !== "GET" && req.method !== "HEAD") {
       sendJson(res, 405, { error: `${req.method ?? "?"} is not served; only GET` });
