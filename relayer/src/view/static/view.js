@@ -53,7 +53,14 @@
     if (e.textContent !== String(text)) e.textContent = String(text);
   }
 
-  function replaceRows(tbodyId, emptyId, rows) {
+  /** What each table was last drawn from: a table is redrawn only when it changed (a click is never lost). */
+  const drawn = {};
+
+  function replaceRows(tbodyId, emptyId, data, makeRows) {
+    const sig = JSON.stringify(data);
+    if (drawn[tbodyId] === sig) return;
+    drawn[tbodyId] = sig;
+    const rows = makeRows();
     $(tbodyId).replaceChildren(...rows);
     $(emptyId).hidden = rows.length > 0;
   }
@@ -94,67 +101,68 @@
       "ks-superfinal",
       sf ? `✔ superfinal up to ${sf.number} (${sf.effectiveConfirmations} confirmations)` : "none superfinal yet",
     );
-    const rows = k.items.map((ks) => {
-      const pct = Math.min(100, (ks.effectiveConfirmations / 10) * 100);
-      const pubs = ks.publications.length
-        ? ks.publications.map((p) => `${p.btcHeight}`).join(", ")
-        : "not published yet";
-      return el(
-        "tr",
-        { "data-testid": "keystone-row", "data-number": ks.number, "data-stage": ks.stage },
-        el("td", { text: String(ks.number) }),
-        el("td", { class: "mono", text: short(ks.id, 6), title: ks.id }),
-        el("td", { text: String(ks.btcHeight) }),
-        el("td", { text: `${ks.publications.length ? "at Bitcoin height " : ""}${pubs}` }),
-        el("td", {}, bar(pct), String(ks.effectiveConfirmations)),
-        el("td", {}, badge(ks.stage)),
-      );
-    });
-    replaceRows("keystones", "keystones-empty", rows);
+    replaceRows("keystones", "keystones-empty", k.items, () => k.items.map(keystoneRow));
+  }
+
+  function keystoneRow(ks) {
+    const pct = Math.min(100, (ks.effectiveConfirmations / 10) * 100);
+    const pubs = ks.publications.length ? ks.publications.map((p) => `${p.btcHeight}`).join(", ") : "not published yet";
+    return el(
+      "tr",
+      { "data-testid": "keystone-row", "data-number": ks.number, "data-stage": ks.stage },
+      el("td", { text: String(ks.number) }),
+      el("td", { class: "mono", text: short(ks.id, 6), title: ks.id }),
+      el("td", { text: String(ks.btcHeight) }),
+      el("td", { text: `${ks.publications.length ? "at Bitcoin height " : ""}${pubs}` }),
+      el("td", {}, bar(pct), String(ks.effectiveConfirmations)),
+      el("td", {}, badge(ks.stage)),
+    );
   }
 
   function renderDeposits(ds) {
-    const rows = ds.map((d) => {
-      const conf =
-        d.state === "minted"
-          ? `EVM block ${d.evmBlock}`
-          : `${d.confirmations ?? 0}${d.required !== null ? " / " + d.required : ""}`;
-      return el(
-        "tr",
-        {
-          "data-testid": "deposit-row",
-          "data-key": d.key,
-          "data-state": d.state,
-          class: d.state === "minted" ? "clickable" : "",
-          title: d.state === "minted" ? "open the chain of trust" : "not minted yet",
-        },
-        el("td", { class: "mono", text: `${short(d.txid)}:${d.vout}` }),
-        el("td", { text: btc(d.sats) }),
-        el("td", {}, badge(d.state)),
-        el("td", { text: conf }),
-        el("td", { text: d.sequence === null ? "–" : String(d.sequence) }),
-        el("td", { class: "mono", text: d.recipient ? short(d.recipient, 6) : "–" }),
-      );
-    });
-    replaceRows("deposits", "deposits-empty", rows);
+    replaceRows("deposits", "deposits-empty", ds, () => ds.map(depositRow));
+  }
+
+  function depositRow(d) {
+    const conf =
+      d.state === "minted"
+        ? `EVM block ${d.evmBlock}`
+        : `${d.confirmations ?? 0}${d.required !== null ? " / " + d.required : ""}`;
+    return el(
+      "tr",
+      {
+        "data-testid": "deposit-row",
+        "data-key": d.key,
+        "data-state": d.state,
+        class: d.state === "minted" ? "clickable" : "",
+        title: d.state === "minted" ? "open the chain of trust" : "not minted yet",
+      },
+      el("td", { class: "mono", text: `${short(d.txid)}:${d.vout}` }),
+      el("td", { text: btc(d.sats) }),
+      el("td", {}, badge(d.state)),
+      el("td", { text: conf }),
+      el("td", { text: d.sequence === null ? "–" : String(d.sequence) }),
+      el("td", { class: "mono", text: d.recipient ? short(d.recipient, 6) : "–" }),
+    );
   }
 
   function renderWithdrawals(ws) {
-    const rows = ws.map((w) =>
-      el(
-        "tr",
-        { "data-testid": "withdrawal-row", "data-id": w.id, "data-state": w.state },
-        el("td", { text: w.id }),
-        el("td", { text: btc(w.sats) }),
-        el("td", {}, badge(w.state)),
-        el("td", {
-          class: "mono",
-          text: w.payoutTxid ? short(w.payoutTxid) + (w.payoutHeight ? ` @${w.payoutHeight}` : "") : "–",
-        }),
-        el("td", { class: "mono", text: short(w.requester, 6) }),
-      ),
+    replaceRows("withdrawals", "withdrawals-empty", ws, () => ws.map(withdrawalRow));
+  }
+
+  function withdrawalRow(w) {
+    return el(
+      "tr",
+      { "data-testid": "withdrawal-row", "data-id": w.id, "data-state": w.state },
+      el("td", { text: w.id }),
+      el("td", { text: btc(w.sats) }),
+      el("td", {}, badge(w.state)),
+      el("td", {
+        class: "mono",
+        text: w.payoutTxid ? short(w.payoutTxid) + (w.payoutHeight ? ` @${w.payoutHeight}` : "") : "–",
+      }),
+      el("td", { class: "mono", text: short(w.requester, 6) }),
     );
-    replaceRows("withdrawals", "withdrawals-empty", rows);
   }
 
   function render(s) {
