@@ -5,17 +5,18 @@
  * minted) and withdrawals (requested → paid → finalized / challenged). One snapshot is read at a time and kept
  * `maxAgeMs`, so that any number of pages polling every second cost one read per `maxAgeMs`.
  */
-import { Contract, type JsonRpcProvider, type Log } from "ethers";
+import type { JsonRpcProvider } from "ethers";
 import type { Redis } from "ioredis";
 import { internalToDisplay } from "../bitcoin/byteOrder";
 import type { BitcoinRpcClient } from "../bitcoin/rpcClient";
 import { errorMessage } from "../core/logger";
-import { loadArtifact } from "../evm/artifacts";
 import type { Deployment } from "../evm/deployment";
 import { LightClientReader } from "../evm/lightClient";
 import { FinalityChainView } from "../finality/chainView";
 import { DepositStore } from "../roles/deposits/depositStore";
 import { PayoutStore } from "../roles/withdrawals/payoutStore";
+import { MempoolDeposits } from "./mempoolDeposits";
+import { TunnelEventLog } from "./tunnelEvents";
 import type {
   KeystoneStage,
   ViewBitcoin,
@@ -36,8 +37,6 @@ const KEYSTONES_SHOWN = 12;
 const SUPERFINAL_SEARCH = 40;
 /** Deposits and withdrawals shown. */
 const ITEMS_SHOWN = 30;
-/** Mempool transactions decoded per snapshot (the rest waits for the next one). */
-const MEMPOOL_DECODE_LIMIT = 50;
 
 export interface ViewSources {
   provider: JsonRpcProvider;
@@ -49,70 +48,27 @@ export interface ViewSources {
   maxAgeMs?: number;
 }
 
-interface MintedEvent {
-  txid: string;
-  vout: number;
-  recipient: string;
-  sats: bigint;
-  minted: bigint;
-  sequence: number;
-  evmTxHash: string;
-  evmBlock: number;
-}
-
-interface WithdrawalEvents {
-  id: bigint;
-  vaultId: number;
-  requester: string;
-  sats: bigint;
-  fee: bigint;
-  deadline: number;
-  requestTxHash: string;
-  closed?: { state: "finalized" | "challenged"; txHash: string; payoutTxid?: string; paid?: bigint };
-}
-
-/** A deposit output seen in the mempool (kept until minted, so that it can be followed once mined). */
-interface SeenDeposit {
-  txid: string;
-  vout: number;
-  sats: bigint;
-  recipient: string;
-  vaultId: number;
-}
-
-const OP_RETURN_RECIPIENT = /^6a14([0-9a-f]{40})$/;
-
 export class FabricViewState {
-  private readonly tunnel: Contract;
+  private readonly events: TunnelEventLog;
+  private readonly mempool: MempoolDeposits;
   private readonly lc: LightClientReader;
   private readonly chain: FinalityChainView | undefined;
   private readonly maxAgeMs: number;
   private cached: { at: number; state: ViewState } | undefined;
   private inFlight: Promise<ViewState> | undefined;
-  // Tunnel events, read incrementally.
-  private scannedTo: number;
-  private readonly fromBlock: number;
-  private readonly custody = new Map<string, number>();
-  private readonly confirmations = new Map<number, number>();
-  private readonly minted = new Map<string, MintedEvent>();
-  private readonly withdrawals = new Map<string, WithdrawalEvents>();
-  // Mempool decoding.
-  private readonly decoded = new Map<string, SeenDeposit[]>();
-  private readonly seen = new Map<string, SeenDeposit>();
   private readonly blocks = new Map<string, ViewBitcoinBlock>();
 
   constructor(private readonly src: ViewSources) {
     const d = src.deployment;
     const tunnel = d.contracts.BitcoinTunnel as string | undefined;
     if (tunnel === undefined) throw new Error(`the deployment of chain ${d.chainId} has no BitcoinTunnel`);
-    this.tunnel = new Contract(tunnel, loadArtifact("BitcoinTunnel").abi, src.provider);
+    this.events = new TunnelEventLog(src.provider, tunnel, d.blockNumber ?? 0);
+    this.mempool = new MempoolDeposits(src.bitcoin);
     this.lc = new LightClientReader(d.contracts.BitcoinLightClient, src.provider);
     this.chain =
       d.pop === undefined
         ? undefined
         : new FinalityChainView(src.provider, { keystoneLedger: d.pop.keystoneLedger, popVerifier: d.pop.popVerifier });
-    this.fromBlock = d.blockNumber ?? 0;
-    this.scannedTo = this.fromBlock - 1;
     this.maxAgeMs = src.maxAgeMs ?? 700;
   }
 
@@ -135,7 +91,7 @@ export class FabricViewState {
     };
     const evmHead = await this.src.provider.getBlockNumber();
     // The tunnel's events first: the vaults' custody scripts are what mempool deposits are recognised by.
-    await guard("tunnel events", () => this.scanTunnel(evmHead), undefined);
+    await guard("tunnel events", () => this.events.scan(evmHead), undefined);
     const bitcoin = await this.readBitcoin();
     const lightClient = await guard("light client", () => this.readLightClient(bitcoin.tipHeight), {
       height: 0,
@@ -184,7 +140,7 @@ export class FabricViewState {
       }
       blocks.push(blk);
     }
-    await this.decodeMempool(mempool);
+    await this.mempool.update(mempool, this.events.custody);
     return { tipHeight, tipHash: hashes[0], blocks, mempool: mempool.length };
   }
 
@@ -201,125 +157,15 @@ export class FabricViewState {
     };
   }
 
-  /** Reads the tunnel's events from the last block read to `head`. */
-  private async scanTunnel(head: number): Promise<void> {
-    if (head < this.scannedTo) {
-      // The EVM chain went back (a revert on a test node): read everything again.
-      this.scannedTo = this.fromBlock - 1;
-      this.minted.clear();
-      this.withdrawals.clear();
-    }
-    if (head <= this.scannedTo) return;
-    const logs: Log[] = await this.src.provider.getLogs({
-      address: await this.tunnel.getAddress(),
-      fromBlock: this.scannedTo + 1,
-      toBlock: head,
-    });
-    for (const l of logs) this.applyLog(l);
-    this.scannedTo = head;
-  }
-
-  private applyLog(l: Log): void {
-    const parsed = this.tunnel.interface.parseLog({ topics: [...l.topics], data: l.data });
-    if (parsed === null) return;
-    const a = parsed.args;
-    switch (parsed.name) {
-      case "VaultCreated":
-        this.custody.set((a.custodyScript as string).slice(2).toLowerCase(), Number(a.vaultId as bigint));
-        break;
-      case "VaultConfirmationsSet":
-        this.confirmations.set(Number(a.vaultId as bigint), Number(a.confirmations as bigint));
-        break;
-      case "DepositConfirmed": {
-        const m: MintedEvent = {
-          txid: internalToDisplay(a.txid as string),
-          vout: Number(a.vout as bigint),
-          recipient: a.recipient as string,
-          sats: a.sats as bigint,
-          minted: a.minted as bigint,
-          sequence: Number(a.sequence as bigint),
-          evmTxHash: l.transactionHash,
-          evmBlock: l.blockNumber,
-        };
-        this.minted.set(`${m.txid}:${m.vout}`, m);
-        this.seen.delete(`${m.txid}:${m.vout}`);
-        break;
-      }
-      case "WithdrawalRequested": {
-        const id = a.id as bigint;
-        this.withdrawals.set(id.toString(), {
-          id,
-          vaultId: Number(a.vaultId as bigint),
-          requester: a.requester as string,
-          sats: a.sats as bigint,
-          fee: a.fee as bigint,
-          deadline: Number(a.deadline as bigint),
-          requestTxHash: l.transactionHash,
-        });
-        break;
-      }
-      case "WithdrawalFinalized":
-      case "WithdrawalChallenged": {
-        const w = this.withdrawals.get((a.id as bigint).toString());
-        if (w === undefined) break;
-        w.closed =
-          parsed.name === "WithdrawalFinalized"
-            ? {
-                state: "finalized",
-                txHash: l.transactionHash,
-                payoutTxid: internalToDisplay(a.payoutTxid as string),
-                paid: a.paid as bigint,
-              }
-            : { state: "challenged", txHash: l.transactionHash };
-        break;
-      }
-    }
-  }
-
-  /** Deposit outputs (to a vault's custody script, with the recipient's OP_RETURN) of mempool transactions. */
-  private async decodeMempool(txids: readonly string[]): Promise<void> {
-    if (this.custody.size === 0) return;
-    const fresh = txids.filter((t) => !this.decoded.has(t)).slice(0, MEMPOOL_DECODE_LIMIT);
-    for (const txid of fresh) {
-      const found: SeenDeposit[] = [];
-      try {
-        const tx = await this.src.bitcoin.getRawTransaction(txid, true);
-        const opReturns = tx.vout.filter((o) => o.scriptPubKey.hex.startsWith("6a"));
-        const recipient =
-          opReturns.length === 1
-            ? OP_RETURN_RECIPIENT.exec(opReturns[0].scriptPubKey.hex.toLowerCase())?.[1]
-            : undefined;
-        if (recipient !== undefined) {
-          for (const o of tx.vout) {
-            const vaultId = this.custody.get(o.scriptPubKey.hex.toLowerCase());
-            if (vaultId === undefined) continue;
-            found.push({
-              txid,
-              vout: o.n,
-              sats: BigInt(Math.round(o.value * 1e8)),
-              recipient: `0x${recipient}`,
-              vaultId,
-            });
-          }
-        }
-      } catch {
-        // Left the mempool between the two calls: nothing to show.
-      }
-      this.decoded.set(txid, found);
-      for (const f of found) if (!this.minted.has(`${f.txid}:${f.vout}`)) this.seen.set(`${f.txid}:${f.vout}`, f);
-    }
-    if (this.decoded.size > 5_000) for (const k of [...this.decoded.keys()].slice(0, 2_500)) this.decoded.delete(k);
-  }
-
   private async readDeposits(tip: number): Promise<ViewDeposit[]> {
     const inMempool = new Set(await this.src.bitcoin.getRawMempool());
     const out = new Map<string, ViewDeposit>();
     const required = async (vaultId: number): Promise<number | null> => {
-      if (!this.confirmations.has(vaultId)) {
-        const v = (await this.tunnel.vault(vaultId)) as { confirmations: bigint };
-        this.confirmations.set(vaultId, Number(v.confirmations));
+      if (!this.events.confirmations.has(vaultId)) {
+        const v = (await this.events.tunnel.vault(vaultId)) as { confirmations: bigint };
+        this.events.confirmations.set(vaultId, Number(v.confirmations));
       }
-      return this.confirmations.get(vaultId) ?? null;
+      return this.events.confirmations.get(vaultId) ?? null;
     };
     const base = (txid: string, vout: number): Omit<ViewDeposit, "state"> => ({
       key: `${txid}:${vout}`,
@@ -341,7 +187,7 @@ export class FabricViewState {
       const store = new DepositStore(this.src.redis.client, this.src.redis.prefix);
       for (const p of [...(await store.pending(ITEMS_SHOWN)), ...(await store.parked(ITEMS_SHOWN))]) {
         const key = `${p.txid}:${p.vout}`;
-        if (this.minted.has(key)) continue;
+        if (this.events.minted.has(key)) continue;
         out.set(key, {
           ...base(p.txid, p.vout),
           state: "confirming",
@@ -355,8 +201,12 @@ export class FabricViewState {
       }
     }
     // Seen in the mempool: still there, or mined and not yet found by the relayer.
-    for (const [key, s] of this.seen) {
-      if (out.has(key) || this.minted.has(key)) continue;
+    for (const [key, s] of this.mempool.seen) {
+      if (this.events.minted.has(key)) {
+        this.mempool.forget(key);
+        continue;
+      }
+      if (out.has(key)) continue;
       const d: ViewDeposit = {
         ...base(s.txid, s.vout),
         state: "mempool",
@@ -369,7 +219,7 @@ export class FabricViewState {
       if (!inMempool.has(s.txid)) {
         const tx = await this.src.bitcoin.getRawTransaction(s.txid, true).catch(() => undefined);
         if (tx === undefined || tx.confirmations === undefined || tx.confirmations < 1) {
-          this.seen.delete(key); // dropped from the mempool and not in a block the node can name
+          this.mempool.forget(key); // dropped from the mempool and not in a block the node can name
           continue;
         }
         d.state = "confirming";
@@ -379,7 +229,7 @@ export class FabricViewState {
       out.set(key, d);
     }
     const unminted = [...out.values()].sort((a, b) => (b.blockHeight ?? Infinity) - (a.blockHeight ?? Infinity));
-    const minted = [...this.minted.values()]
+    const minted = [...this.events.minted.values()]
       .sort((a, b) => b.sequence - a.sequence)
       .slice(0, ITEMS_SHOWN)
       .map((m): ViewDeposit => ({
@@ -396,7 +246,7 @@ export class FabricViewState {
   }
 
   private async readWithdrawals(): Promise<ViewWithdrawal[]> {
-    const ws = [...this.withdrawals.values()].sort((a, b) => (b.id > a.id ? 1 : b.id < a.id ? -1 : 0));
+    const ws = [...this.events.withdrawals.values()].sort((a, b) => (b.id > a.id ? 1 : b.id < a.id ? -1 : 0));
     const payouts =
       this.src.redis === undefined ? undefined : new PayoutStore(this.src.redis.client, this.src.redis.prefix);
     const out: ViewWithdrawal[] = [];
