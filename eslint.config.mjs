@@ -43,5 +43,20 @@ export default tseslint.config(
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
+  {
+    // The live view's page script runs in the browser (a classic script, no modules, no build step).
+    files: ["relayer/src/view/static/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: {
+        document: "readonly",
+        window: "readonly",
+        fetch: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        encodeURIComponent: "readonly",
+      },
+    },
+  },
   prettier,
 );

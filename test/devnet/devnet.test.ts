@@ -73,10 +73,15 @@ describe("npx hemi-fabric devnet", function () {
       "--btc-block-interval",
       "--evm-block-interval",
       "--metrics-port",
+      "--view-port",
     ]) {
       expect(r.stdout).to.include(opt);
     }
-    expect(r.stdout).to.include("default 8545").and.include("default 18443").and.include("default 10");
+    expect(r.stdout)
+      .to.include("default 8545")
+      .and.include("default 18443")
+      .and.include("default 10")
+      .and.include("default 8090");
   });
 
   it("refuses a bad option value with exit code 2 and starts nothing", async () => {
@@ -94,7 +99,7 @@ describe("npx hemi-fabric devnet", function () {
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, "127.0.0.1", () => r()));
     const evmPort = (busy.address() as AddressInfo).port;
-    const btcPort = await freePort();
+    const [btcPort, viewPort] = [await freePort(), await freePort()];
     try {
       const r = await runCli(
         [
@@ -103,6 +108,8 @@ describe("npx hemi-fabric devnet", function () {
           String(evmPort),
           "--btc-port",
           String(btcPort),
+          "--view-port",
+          String(viewPort),
           "--datadir",
           path.join(workDir, "busy"),
         ],
@@ -110,7 +117,7 @@ describe("npx hemi-fabric devnet", function () {
       );
       expect(r.code, r.stdout + r.stderr).to.equal(1);
       expect(r.stderr).to.include(`EVM RPC port (--evm-port) ${evmPort} on 127.0.0.1 is already in use`);
-      expect(r.stdout).to.include("[1/8] Bitcoin regtest node"); // started first, then stopped again
+      expect(r.stdout).to.include("[1/9] Bitcoin regtest node"); // started first, then stopped again
       expect(await portOpen(btcPort)).to.equal(false);
     } finally {
       busy.close();
@@ -118,7 +125,8 @@ describe("npx hemi-fabric devnet", function () {
   });
 
   it("starts on the given ports, answers on both RPCs, follows Bitcoin, and stops everything on SIGINT", async () => {
-    const [evmPort, btcPort, metricsPort, bfgPort] = [
+    const [evmPort, btcPort, metricsPort, bfgPort, viewPort] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -138,6 +146,8 @@ describe("npx hemi-fabric devnet", function () {
         String(bfgPort),
         "--metrics-port",
         String(metricsPort),
+        "--view-port",
+        String(viewPort),
         "--datadir",
         path.join(workDir, "data"),
         "--btc-block-interval",
@@ -163,7 +173,9 @@ describe("npx hemi-fabric devnet", function () {
       },
     );
     // Progress lines, then the endpoints.
-    for (let i = 1; i <= 8; i++) expect(out).to.include(`[${i}/8]`);
+    for (let i = 1; i <= 9; i++) expect(out).to.include(`[${i}/9]`);
+    expect(out).to.include(`[8/9] live view on http://127.0.0.1:${viewPort}/`);
+    expect(out).to.include(`live view        http://127.0.0.1:${viewPort}/`);
     expect(out).to.include(`EVM RPC          http://127.0.0.1:${evmPort}`);
     expect(out).to.include(`user hemi password hemi  (http://hemi:hemi@127.0.0.1:${btcPort})`);
     expect(out).to.include(`http://127.0.0.1:${metricsPort}/metrics`);
@@ -198,6 +210,10 @@ describe("npx hemi-fabric devnet", function () {
           .toString("hex"),
       );
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      // The live view answers with its page and its state (the page itself is tested in test/view/).
+      expect(await (await fetch(`http://127.0.0.1:${viewPort}/`)).text()).to.include("hemi-fabric");
+      const view = (await (await fetch(`http://127.0.0.1:${viewPort}/api/state`)).json()) as { chainId: number };
+      expect(view.chainId).to.equal(31337);
       expect(metrics).to.include("hemi_fabric_light_client_height");
 
       // The hVM through the EVM RPC: BitcoinKit's last header is the node's block at the light client's best
@@ -252,7 +268,7 @@ describe("npx hemi-fabric devnet", function () {
     await waitFor("the devnet's process group to be empty", async () => !groupAlive(pgid), 5_000).catch(() => {
       throw new Error(`processes left behind:\n${groupMembers(pgid)}`);
     });
-    for (const port of [evmPort, btcPort, metricsPort, redisPort, bfgPort])
+    for (const port of [evmPort, btcPort, metricsPort, redisPort, bfgPort, viewPort])
       expect(await portOpen(port), `port ${port}`).to.equal(false);
   });
 });

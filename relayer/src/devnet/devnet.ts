@@ -10,11 +10,12 @@ import { loadConfig } from "../config/load";
 import type { RoleName } from "../config/roles";
 import type { FabricConfig } from "../config/schema";
 import { errorMessage } from "../core/logger";
-import { resolveRedis, startPrivateRedis, type RedisEndpoint } from "../core/redis";
+import { createRedisConnection, resolveRedis, startPrivateRedis, type RedisEndpoint } from "../core/redis";
 import { deployFabric, deployOptionsFromConfig } from "../evm/deployFabric";
 import { writeDeployment, type Deployment } from "../evm/deployment";
 import { startRelayer } from "../relayer";
 import { startFinalityServices } from "../finality/finalityServices";
+import { startViewServer } from "../view/viewServer";
 import { devnetAccounts, loadOrCreateKeys, type DevnetAccount } from "./accounts";
 import { startHardhatNetwork } from "./hardhatNetwork";
 import { assertPortFree } from "./portCheck";
@@ -31,6 +32,8 @@ export interface DevnetOptions {
   btcPort: number;
   /** Relayer metrics/health port (0: a free one). */
   metricsPort: number;
+  /** The live view's port on 127.0.0.1 (0 or absent: a free one). */
+  viewPort?: number;
   /** Bitcoin node data, the devnet's keys and the relayer's log. */
   datadir: string;
   /** A Bitcoin block every this many ms; 0 = only on request (generatetoaddress over RPC). */
@@ -60,6 +63,8 @@ export interface RunningDevnet {
   deployment: Deployment;
   metricsUrl: string;
   healthUrl: string;
+  /** The live view: the page (http://127.0.0.1:port/) and its JSON API (/api/state, /api/provenance/<deposit>). */
+  viewUrl: string;
   roles: RoleName[];
   accounts: DevnetAccount[];
   keysFile: string;
@@ -72,7 +77,7 @@ export interface RunningDevnet {
 }
 
 /** Number of start-up steps the progress lines count. */
-const STEPS = 8;
+const STEPS = 9;
 
 async function fundAccounts(
   accounts: readonly DevnetAccount[],
@@ -146,6 +151,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<RunningDevnet> {
     // 2. EVM
     await assertPortFree("127.0.0.1", opts.evmPort, "EVM RPC port (--evm-port)");
     await assertPortFree("127.0.0.1", opts.bfgPort ?? 0, "BFG port (--bfg-port)");
+    await assertPortFree("127.0.0.1", opts.viewPort ?? 0, "live view port (--view-port)");
     const evmNode = await startHardhatNetwork({ port: 0 });
     cleanups.push({ what: "Hardhat network", run: () => evmNode.close() });
     const provider = new JsonRpcProvider(evmNode.url, Network.from(evmNode.chainId), {
@@ -223,7 +229,21 @@ export async function startDevnet(opts: DevnetOptions): Promise<RunningDevnet> {
     const opsBase = `http://${cfg.METRICS_HOST}:${relayer.opsPort ?? cfg.METRICS_PORT}`;
     progress(`relayer running roles ${roles.join(", ")} (log ${relayerLog})`);
 
-    // 8. Bitcoin blocks
+    // 8. The live view of the fabric
+    const viewRedis = createRedisConnection(redis.url, log);
+    cleanups.push({ what: "live view's Redis connection", run: () => viewRedis.quit() });
+    const view = await startViewServer({
+      provider,
+      bitcoin: rpc,
+      deployment,
+      redis: { client: viewRedis, prefix },
+      port: opts.viewPort ?? 0,
+      log,
+    });
+    cleanups.push({ what: "live view", run: () => view.close() });
+    progress(`live view on ${view.url}/`);
+
+    // 9. Bitcoin blocks
     const mine = (n: number): Promise<string[]> => rpc.generateToAddress(n, faucetAddress);
     if (opts.btcBlockIntervalMs > 0) {
       let mining = false;
@@ -253,6 +273,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<RunningDevnet> {
       deployment,
       metricsUrl: `${opsBase}/metrics`,
       healthUrl: `${opsBase}/healthz`,
+      viewUrl: `${view.url}/`,
       roles,
       accounts,
       keysFile,

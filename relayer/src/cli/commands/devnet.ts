@@ -10,6 +10,7 @@ export const DEVNET_DEFAULTS = {
   bfgPort: 8080,
   btcPort: 18443,
   metricsPort: 9464,
+  viewPort: 8090,
   datadir: ".datadir/devnet",
   btcBlockIntervalS: 10,
   evmBlockIntervalS: 1,
@@ -22,13 +23,16 @@ the embedded Bitcoin regtest node, a Hardhat network, Redis (127.0.0.1:6379 if i
 redis-server), the contracts (as \`npx hemi-fabric deploy\`), the relayer with every role the deployment
 supports, Hemi's finality interfaces (BFG's GET /v2/keystonefinality/{hash}, and the EVM RPC URL answering
 optimism_btcFinalityByBlockHash, kss_getKeystone and kss_getLatestKeystones, every other method passed to
-the Hardhat network), and a Bitcoin block every --btc-block-interval seconds.
+the Hardhat network), the live view (a web page on 127.0.0.1 showing Bitcoin, the light client, keystones with
+their PoP finality, deposits and withdrawals as they happen, and the chain of trust of any deposit), and a
+Bitcoin block every --btc-block-interval seconds.
 
 Options:
   --evm-port <port>            EVM JSON-RPC port, with Hemi's finality methods (default ${DEVNET_DEFAULTS.evmPort}; 0 = a free port)
   --bfg-port <port>            BFG finality API port (default ${DEVNET_DEFAULTS.bfgPort}, BFG's; 0 = a free port)
   --btc-port <port>            Bitcoin JSON-RPC port (default ${DEVNET_DEFAULTS.btcPort}; 0 = a free port)
   --metrics-port <port>        relayer /metrics and /healthz port (default ${DEVNET_DEFAULTS.metricsPort}; 0 = a free port)
+  --view-port <port>           the live view's web page on 127.0.0.1 (default ${DEVNET_DEFAULTS.viewPort}; 0 = a free port)
   --datadir <dir>              Bitcoin chain, devnet keys and relayer log (default ${DEVNET_DEFAULTS.datadir})
   --btc-block-interval <s>     seconds between Bitcoin blocks (default ${DEVNET_DEFAULTS.btcBlockIntervalS}; 0 = only on request)
   --evm-block-interval <s>     seconds between empty EVM blocks besides automine, so keystones fall due on an idle
@@ -70,6 +74,7 @@ export function describeDevnet(d: RunningDevnet): string {
           `  PoP              KeystoneLedger ${d.deployment.pop.keystoneLedger}  PopVerifier ${d.deployment.pop.popVerifier}`,
           `                   PopRewards ${d.deployment.pop.popRewards}  (a keystone every ${d.deployment.pop.keystoneInterval} EVM blocks)`,
         ]),
+    `  live view        ${d.viewUrl}  (open it in a browser: Bitcoin, light client, keystones, deposits, withdrawals)`,
     `  metrics          ${d.metricsUrl}   health ${d.healthUrl}`,
     `  relayer roles    ${d.roles.join(", ")}   log ${d.relayerLog}`,
     `  Redis            ${d.redis.url}${d.redis.private ? " (private)" : ""}  prefix ${d.redis.prefix}`,
@@ -85,13 +90,22 @@ export function describeDevnet(d: RunningDevnet): string {
 export const devnetCommand: Command = {
   name: "devnet",
   summary:
-    "run Bitcoin regtest + Hardhat + Redis + contracts + relayer + Hemi's finality interfaces until Ctrl-C: [--evm-port 8545] [--bfg-port 8080] [--btc-port 18443] [--btc-block-interval 10] [--datadir DIR]",
+    "run Bitcoin regtest + Hardhat + Redis + contracts + relayer + Hemi's finality interfaces until Ctrl-C: [--evm-port 8545] [--bfg-port 8080] [--btc-port 18443] [--view-port 8090] [--btc-block-interval 10] [--datadir DIR]",
   async run(args: string[]): Promise<number> {
     let opts;
     try {
       const parsed = parseArgs(
         args,
-        ["evm-port", "bfg-port", "btc-port", "metrics-port", "datadir", "btc-block-interval", "evm-block-interval"],
+        [
+          "evm-port",
+          "bfg-port",
+          "btc-port",
+          "metrics-port",
+          "view-port",
+          "datadir",
+          "btc-block-interval",
+          "evm-block-interval",
+        ],
         ["private-redis", "help"],
       );
       if (parsed.flags.has("help")) {
@@ -114,6 +128,7 @@ export const devnetCommand: Command = {
         bfgPort: portOption(v, "bfg-port", DEVNET_DEFAULTS.bfgPort),
         btcPort: portOption(v, "btc-port", DEVNET_DEFAULTS.btcPort),
         metricsPort: portOption(v, "metrics-port", DEVNET_DEFAULTS.metricsPort),
+        viewPort: portOption(v, "view-port", DEVNET_DEFAULTS.viewPort),
         datadir: path.resolve(v.get("datadir") ?? DEVNET_DEFAULTS.datadir),
         btcBlockIntervalMs: Math.round(seconds * 1000),
         evmBlockIntervalMs: Math.round(evmSeconds * 1000),
