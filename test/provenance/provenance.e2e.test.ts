@@ -24,7 +24,9 @@ import { readDeployment, type Deployment } from "../../relayer/src/evm/deploymen
 import { LightClientReader } from "../../relayer/src/evm/lightClient";
 import { KeystoneLedgerClient, PopVerifierClient } from "../../relayer/src/pop/popContracts";
 import { PublicationIndex } from "../../relayer/src/pop/publicationIndex";
+import { tunnelAt } from "../../relayer/src/evm/tunnelAbi";
 import { parseQuery } from "../../relayer/src/provenance/deposit";
+import { payoutOpReturnHex } from "../../relayer/src/sdk/depositTx";
 import { provenance, provenanceOf, withdrawalProvenance } from "../../relayer/src/provenance/provenance";
 import type {
   ProvenanceDeps,
@@ -244,6 +246,29 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     expect(linkOf(wPending, "burn").evidence.burned).to.equal(`10000000 hemiBTC units from ${user.address}`);
     expect(linkOf(wPending, "burn").evidence.payoutOwed).to.equal("9999500");
     expect(linkOf(wPending, "burn").evidence.destination).to.equal(payTo);
+    const idOf = async (q: string): Promise<string> => {
+      const r = await provenanceOf(deps, parseQuery(q));
+      return "subject" in r ? r.withdrawal.id : `deposit ${r.deposit.txid}`;
+    };
+    // Broadcast by the withdrawals role, not mined yet: still pending, and its txid already names the withdrawal.
+    const opReturn = payoutOpReturnHex(wid);
+    let mempoolPayout = "";
+    await waitFor(
+      "the payout in the mempool",
+      async () => {
+        for (const t of await btc.getRawMempool())
+          if ((await btc.getRawTransaction(t, true)).vout.some((o) => o.scriptPubKey.hex === opReturn))
+            mempoolPayout = t;
+        return mempoolPayout !== "";
+      },
+      30_000,
+    );
+    const unconfirmed = await withdrawalProvenance(deps, wid);
+    expect(unconfirmed.status).to.equal("pending");
+    expect(errorKinds(unconfirmed)).to.deep.equal([]);
+    expect(linkOf(unconfirmed, "payout").issues.map((i) => i.kind)).to.deep.equal(["payout-unconfirmed"]);
+    expect(linkOf(unconfirmed, "payout").evidence.paid).to.equal("9999500");
+    expect(await idOf(mempoolPayout)).to.equal(String(wid));
     // Paid and finalized by the withdrawals role while Bitcoin blocks come.
     const paying = setInterval(() => void btc.generateToAddress(1, wallet).catch(() => undefined), 700);
     try {
@@ -352,13 +377,20 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
         .join("\n"),
     );
     // The same withdrawal by its request and finalize transactions and by its payout txid; an unknown id exits 1.
-    const idOf = async (q: string): Promise<string> => {
-      const r = await provenanceOf(deps, parseQuery(q));
-      return "subject" in r ? r.withdrawal.id : `deposit ${r.deposit.txid}`;
-    };
+    expect(mempoolPayout).to.equal(payoutTxid);
     expect(await idOf(request.evmTxHash)).to.equal(String(wid));
     expect(await idOf(String(wOk.withdrawal.finalizeTxHash))).to.equal(String(wid));
     expect(await idOf(payoutTxid)).to.equal(String(wid));
+    // A node without a transaction index (bitcoind's default): the payout is found by a search of the blocks.
+    btcNode.node.txindex = false;
+    try {
+      const noIndex = await withdrawalProvenance(deps, wid);
+      expect(noIndex.status).to.equal("superfinal");
+      expect(linkOf(noIndex, "payout").evidence.searchedFrom).to.be.a("number");
+      expect(await idOf(payoutTxid)).to.equal(String(wid));
+    } finally {
+      btcNode.node.txindex = true;
+    }
     const unknown = await cli(["--withdrawal", "99"]);
     expect(unknown.code, unknown.out).to.equal(1);
     expect(unknown.out).to.include("withdrawal 99 does not exist (the tunnel has 1 withdrawal(s))");
@@ -400,6 +432,31 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     expect(wRewritten.status).to.equal("failed");
     expect(errorKinds(wRewritten)).to.include("keystone:keystone-mismatch");
     expect(errorKinds(wRewritten).filter((k) => !k.startsWith("keystone:"))).to.deep.equal([]);
+
+    // A withdrawal nobody pays (the relayers are gone), challenged after its deadline: named, not pending.
+    const asUser = tunnelAt(deployment.contracts.BitcoinTunnel ?? "", new Wallet(DEV_KEYS[2], provider));
+    await (
+      await asUser["requestWithdrawal(bytes,uint64,uint64)"]("0x" + wOk.withdrawal.btcScript, 1_000_000n, 500n)
+    ).wait();
+    const unpaidId = wid + 1n;
+    const unpaid = await withdrawalProvenance(deps, unpaidId);
+    expect(unpaid.status).to.equal("pending");
+    expect(linkOf(unpaid, "payout").issues.map((i) => i.kind)).to.deep.equal(["not-paid-yet"]);
+    await provider.send("evm_increaseTime", [
+      unpaid.withdrawal.deadline - (await provider.getBlock("latest"))!.timestamp + 1,
+    ]);
+    await provider.send("evm_mine", []);
+    expect(linkOf(await withdrawalProvenance(deps, unpaidId), "burn").issues.map((i) => i.kind)).to.deep.equal([
+      "deadline-passed",
+    ]);
+    await (
+      await tunnelAt(deployment.contracts.BitcoinTunnel ?? "", new Wallet(DEV_KEYS[0], provider)).challengeWithdrawal(
+        unpaidId,
+      )
+    ).wait();
+    const challenged = await withdrawalProvenance(deps, unpaidId);
+    expect(challenged.status).to.equal("failed");
+    expect(errorKinds(challenged)).to.deep.equal(["payout:not-paid", "finalization:withdrawal-challenged"]);
 
     // The deposit's Bitcoin block reorganised away (through the CLI: exit 1, the failure named).
     const depHeight = Number(linkOf(ok, "bitcoin").evidence.height);
