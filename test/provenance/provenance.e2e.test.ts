@@ -4,6 +4,10 @@
  * keystones; pop). One deposit is followed through the whole path: pending before its keystone is published,
  * every link ✔ and superfinal after ten Bitcoin blocks; then each failure named: a publication reorganised away
  * on Bitcoin, a keystone that no longer matches the EVM chain, the deposit's Bitcoin block reorganised away.
+ * A withdrawal of part of it (`withdraw` CLI, the relayer's withdrawals role pays and finalizes it) is followed in
+ * the same run: pending before it is paid, every link ✔ and superfinal once paid, finalized and anchored (its
+ * finalization is covered by the same keystone as the mint), then the same failures seen from it: the publication
+ * reorganised away, the keystone mismatch, and its payout's Bitcoin block reorganised away.
  */
 import { expect } from "chai";
 import { Contract, JsonRpcProvider, Network, Wallet } from "ethers";
@@ -20,9 +24,16 @@ import { readDeployment, type Deployment } from "../../relayer/src/evm/deploymen
 import { LightClientReader } from "../../relayer/src/evm/lightClient";
 import { KeystoneLedgerClient, PopVerifierClient } from "../../relayer/src/pop/popContracts";
 import { PublicationIndex } from "../../relayer/src/pop/publicationIndex";
+import { tunnelAt } from "../../relayer/src/evm/tunnelAbi";
 import { parseQuery } from "../../relayer/src/provenance/deposit";
-import { provenance } from "../../relayer/src/provenance/provenance";
-import type { ProvenanceDeps, ProvenanceReport } from "../../relayer/src/provenance/types";
+import { payoutOpReturnHex } from "../../relayer/src/sdk/depositTx";
+import { provenance, provenanceOf, withdrawalProvenance } from "../../relayer/src/provenance/provenance";
+import type {
+  ProvenanceDeps,
+  ProvenanceLink,
+  ProvenanceReport,
+  WithdrawalProvenanceReport,
+} from "../../relayer/src/provenance/types";
 import { DEV_KEYS, startEvmNode, type EvmNode } from "../../scripts/lib/evmNode";
 import { spawnCli, waitFor, type CliProcess } from "../relayer/helpers/relayerProcess";
 import { fundFromCoinbase } from "../relayer/helpers/tunnelBitcoin";
@@ -47,14 +58,16 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
   const children: CliProcess[] = [];
   const popMiner = randomKey();
   const sequencer = new Wallet(DEV_KEYS[1]);
+  /** Receives the deposit's hemiBTC and withdraws part of it (its own key: the relayer's nonces stay its own). */
+  const user = new Wallet(DEV_KEYS[2]);
   let env: Record<string, string>;
 
-  const linkOf = (r: ProvenanceReport, name: string): ProvenanceReport["links"][number] => {
+  const linkOf = (r: { links: ProvenanceLink[] }, name: string): ProvenanceLink => {
     const l = r.links.find((x) => x.name === name);
     if (l === undefined) throw new Error(`no link ${name}`);
     return l;
   };
-  const errorKinds = (r: ProvenanceReport): string[] =>
+  const errorKinds = (r: { links: ProvenanceLink[] }): string[] =>
     r.links.flatMap((l) => l.issues.filter((i) => i.severity === "error").map((i) => `${l.name}:${i.kind}`));
 
   async function lcSynced(): Promise<void> {
@@ -87,8 +100,8 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     const { code } = await c.exited;
     return { code, out: c.output() };
   }
-  const jsonOf = (out: string): ProvenanceReport =>
-    JSON.parse(out.slice(out.indexOf("{"), out.lastIndexOf("}") + 1)) as ProvenanceReport;
+  const jsonOf = <T = ProvenanceReport>(out: string): T =>
+    JSON.parse(out.slice(out.indexOf("{"), out.lastIndexOf("}") + 1)) as T;
 
   before(async () => {
     btcNode = await startRegtestNode();
@@ -119,6 +132,7 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
       VAULT_MIN_DEPOSIT: "10000",
       POP_SEQUENCER_ADDRESS: sequencer.address,
       KEYSTONE_INTERVAL: String(INTERVAL),
+      VAULT_WITHDRAWAL_FLAT_FEE: "500",
     };
     const deploy = spawnCli(["deploy", "--out-dir", dir, "--anchor-margin", "0"], env);
     expect((await deploy.exited).code, deploy.output()).to.equal(0);
@@ -164,7 +178,7 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
 
   it("checks every link of a deposit, pending then superfinal, and names each failure", async () => {
     const started = Date.now();
-    const main = relayer("headers,deposits,keystones");
+    const main = relayer("headers,deposits,keystones,withdrawals");
     const popper = relayer("pop");
     await Promise.all([main, popper].map((r) => r.waitForLog((l) => l.msg === "relayer started", 120_000)));
 
@@ -182,7 +196,7 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
           "--amount",
           "0.25",
           "--recipient",
-          sequencer.address,
+          user.address,
           "--fee-rate",
           "2",
           "--wait",
@@ -209,6 +223,64 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     expect(linkOf(pending, "pop").status).to.equal("pending");
     expect(errorKinds(pending)).to.deep.equal([]);
     const mintBlock = pending.deposit.evmBlock;
+
+    // A withdrawal of part of it, checked before it is paid: the burn ✔, the rest pending (not failed).
+    const payTo = await btc.getNewAddress();
+    const wd = spawnCli(["withdraw", "--amount", "0.1", "--to", payTo, "--private-key", DEV_KEYS[2], "--json"], {
+      ...env,
+      LOG_LEVEL: "warn",
+    });
+    expect((await wd.exited).code, wd.output()).to.equal(0);
+    const request = jsonOf<{ id: string; evmTxHash: string }>(wd.output());
+    const wid = BigInt(request.id);
+    const wPending = await withdrawalProvenance(deps, wid);
+    expect(wPending.status).to.equal("pending");
+    expect(errorKinds(wPending)).to.deep.equal([]);
+    expect(wPending.links.map((l) => `${l.name}:${l.status}`)).to.deep.equal([
+      "burn:pass",
+      "payout:pending",
+      "finalization:pending",
+      "keystone:pending",
+      "pop:pending",
+    ]);
+    expect(linkOf(wPending, "burn").evidence.burned).to.equal(`10000000 hemiBTC units from ${user.address}`);
+    expect(linkOf(wPending, "burn").evidence.payoutOwed).to.equal("9999500");
+    expect(linkOf(wPending, "burn").evidence.destination).to.equal(payTo);
+    const idOf = async (q: string): Promise<string> => {
+      const r = await provenanceOf(deps, parseQuery(q));
+      return "subject" in r ? r.withdrawal.id : `deposit ${r.deposit.txid}`;
+    };
+    // Broadcast by the withdrawals role, not mined yet: still pending, and its txid already names the withdrawal.
+    const opReturn = payoutOpReturnHex(wid);
+    let mempoolPayout = "";
+    await waitFor(
+      "the payout in the mempool",
+      async () => {
+        for (const t of await btc.getRawMempool())
+          if ((await btc.getRawTransaction(t, true)).vout.some((o) => o.scriptPubKey.hex === opReturn))
+            mempoolPayout = t;
+        return mempoolPayout !== "";
+      },
+      30_000,
+    );
+    const unconfirmed = await withdrawalProvenance(deps, wid);
+    expect(unconfirmed.status).to.equal("pending");
+    expect(errorKinds(unconfirmed)).to.deep.equal([]);
+    expect(linkOf(unconfirmed, "payout").issues.map((i) => i.kind)).to.deep.equal(["payout-unconfirmed"]);
+    expect(linkOf(unconfirmed, "payout").evidence.paid).to.equal("9999500");
+    expect(await idOf(mempoolPayout)).to.equal(String(wid));
+    // Paid and finalized by the withdrawals role while Bitcoin blocks come.
+    const paying = setInterval(() => void btc.generateToAddress(1, wallet).catch(() => undefined), 700);
+    try {
+      await waitFor(
+        `withdrawal ${wid} finalized`,
+        async () => Number(((await deps.tunnel.withdrawal(wid)) as { status: bigint }).status) === 2,
+        90_000,
+      );
+    } finally {
+      clearInterval(paying);
+    }
+    // The snapshot after the finalization: rewinding to it rewrites the keystone covering the mint and the finalization.
     const snapshot = (await provider.send("evm_snapshot", [])) as string;
 
     // The keystone covering the mint: recorded, published, proven; then ten more Bitcoin blocks.
@@ -264,6 +336,65 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     expect((await provenance(deps, parseQuery("1"))).deposit.txid).to.equal(txid);
     expect((await provenance(deps, parseQuery(ok.deposit.evmTxHash))).deposit.txid).to.equal(txid);
 
+    // The withdrawal: paid, finalized, anchored by the same keystone, superfinal.
+    const wOkJson = await cli(["--withdrawal", String(wid), "--json"]);
+    expect(wOkJson.code, wOkJson.out).to.equal(0);
+    const wOk = jsonOf<WithdrawalProvenanceReport>(wOkJson.out);
+    expect(wOk.subject).to.equal("withdrawal");
+    expect(wOk.status).to.equal("superfinal");
+    expect(wOk.links.map((l) => `${l.name}:${l.status}`)).to.deep.equal([
+      "burn:pass",
+      "payout:pass",
+      "finalization:pass",
+      "keystone:pass",
+      "pop:pass",
+    ]);
+    const payoutTxid = String(linkOf(wOk, "payout").evidence.payoutTxid);
+    expect(wOk.withdrawal.payoutTxid).to.equal(payoutTxid);
+    expect(linkOf(wOk, "payout").evidence.paid).to.equal("9999500");
+    expect(linkOf(wOk, "payout").evidence.vaultInputs).to.match(/^[1-9]\d* of \d+$/);
+    expect(linkOf(wOk, "payout").evidence.spvVerified).to.equal(true);
+    expect(Number(linkOf(wOk, "payout").evidence.confirmations)).to.be.at.least(wOk.withdrawal.confirmations);
+    expect(linkOf(wOk, "finalization").evidence.provenTxid).to.equal(payoutTxid);
+    expect(linkOf(wOk, "keystone").evidence.evmTx).to.equal(wOk.withdrawal.finalizeTxHash);
+    expect(linkOf(wOk, "keystone").evidence.keystone).to.equal(covering);
+    expect(linkOf(wOk, "pop").evidence.superfinal).to.equal(true);
+    const wText = await cli(["--withdrawal", String(wid)]);
+    expect(wText.code, wText.out).to.equal(0);
+    for (const t of [
+      "✔ Burn on the EVM chain",
+      "✔ Payout on Bitcoin",
+      "✔ Finalization",
+      "✔ EVM block and keystone",
+      "✔ PoP anchoring",
+      "provenance: OK, superfinal",
+    ])
+      expect(wText.out).to.include(t);
+    console.log(
+      wText.out
+        .split("\n")
+        .map((l) => `      ${l}`)
+        .join("\n"),
+    );
+    // The same withdrawal by its request and finalize transactions and by its payout txid; an unknown id exits 1.
+    expect(mempoolPayout).to.equal(payoutTxid);
+    expect(await idOf(request.evmTxHash)).to.equal(String(wid));
+    expect(await idOf(String(wOk.withdrawal.finalizeTxHash))).to.equal(String(wid));
+    expect(await idOf(payoutTxid)).to.equal(String(wid));
+    // A node without a transaction index (bitcoind's default): the payout is found by a search of the blocks.
+    btcNode.node.txindex = false;
+    try {
+      const noIndex = await withdrawalProvenance(deps, wid);
+      expect(noIndex.status).to.equal("superfinal");
+      expect(linkOf(noIndex, "payout").evidence.searchedFrom).to.be.a("number");
+      expect(await idOf(payoutTxid)).to.equal(String(wid));
+    } finally {
+      btcNode.node.txindex = true;
+    }
+    const unknown = await cli(["--withdrawal", "99"]);
+    expect(unknown.code, unknown.out).to.equal(1);
+    expect(unknown.out).to.include("withdrawal 99 does not exist (the tunnel has 1 withdrawal(s))");
+
     // A publication reorganised away on Bitcoin: its block invalidated, a longer chain of empty blocks without it.
     const pubBlock = await btc.getBlockHash(pub.btcHeight);
     await btc.invalidateBlock(pubBlock);
@@ -273,6 +404,7 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     expect(lost.status).to.equal("failed");
     expect(errorKinds(lost)).to.deep.equal(["pop:publication-reorganised"]);
     expect(linkOf(lost, "bitcoin").status).to.equal("pass");
+    expect(errorKinds(await withdrawalProvenance(deps, wid))).to.deep.equal(["pop:publication-reorganised"]);
 
     // A keystone that no longer matches the EVM chain: the publication mined again, then the EVM history rewritten
     // from before the keystone block (the ledger rewinds with it; Bitcoin keeps the publication).
@@ -296,6 +428,35 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     expect(rewritten.status).to.equal("failed");
     expect(errorKinds(rewritten)).to.include("keystone:keystone-mismatch");
     expect(linkOf(rewritten, "bitcoin").status).to.equal("pass");
+    const wRewritten = await withdrawalProvenance(deps, wid);
+    expect(wRewritten.status).to.equal("failed");
+    expect(errorKinds(wRewritten)).to.include("keystone:keystone-mismatch");
+    expect(errorKinds(wRewritten).filter((k) => !k.startsWith("keystone:"))).to.deep.equal([]);
+
+    // A withdrawal nobody pays (the relayers are gone), challenged after its deadline: named, not pending.
+    const asUser = tunnelAt(deployment.contracts.BitcoinTunnel ?? "", new Wallet(DEV_KEYS[2], provider));
+    await (
+      await asUser["requestWithdrawal(bytes,uint64,uint64)"]("0x" + wOk.withdrawal.btcScript, 1_000_000n, 500n)
+    ).wait();
+    const unpaidId = wid + 1n;
+    const unpaid = await withdrawalProvenance(deps, unpaidId);
+    expect(unpaid.status).to.equal("pending");
+    expect(linkOf(unpaid, "payout").issues.map((i) => i.kind)).to.deep.equal(["not-paid-yet"]);
+    await provider.send("evm_increaseTime", [
+      unpaid.withdrawal.deadline - (await provider.getBlock("latest"))!.timestamp + 1,
+    ]);
+    await provider.send("evm_mine", []);
+    expect(linkOf(await withdrawalProvenance(deps, unpaidId), "burn").issues.map((i) => i.kind)).to.deep.equal([
+      "deadline-passed",
+    ]);
+    await (
+      await tunnelAt(deployment.contracts.BitcoinTunnel ?? "", new Wallet(DEV_KEYS[0], provider)).challengeWithdrawal(
+        unpaidId,
+      )
+    ).wait();
+    const challenged = await withdrawalProvenance(deps, unpaidId);
+    expect(challenged.status).to.equal("failed");
+    expect(errorKinds(challenged)).to.deep.equal(["payout:not-paid", "finalization:withdrawal-challenged"]);
 
     // The deposit's Bitcoin block reorganised away (through the CLI: exit 1, the failure named).
     const depHeight = Number(linkOf(ok, "bitcoin").evidence.height);
@@ -306,6 +467,12 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     const goneReport = jsonOf(gone.out);
     expect(goneReport.status).to.equal("failed");
     expect(errorKinds(goneReport)).to.include("bitcoin:bitcoin-block-reorganised");
+    // The payout's block went with it (it came after the deposit's): named through the CLI by the payout's txid.
+    const paidGone = await cli([payoutTxid, "--json"]);
+    expect(paidGone.code, paidGone.out).to.equal(1);
+    const paidGoneReport = jsonOf<WithdrawalProvenanceReport>(paidGone.out);
+    expect(paidGoneReport.withdrawal.id).to.equal(String(wid));
+    expect(errorKinds(paidGoneReport)).to.include("payout:payout-reorganised");
     const bad = await cli(["not-a-deposit"]);
     expect(bad.code, bad.out).to.equal(2);
     console.log(`      scenario took ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,11 +1,10 @@
 /**
  * Link 1, the Bitcoin lock: the deposit transaction is in the Bitcoin node's best chain at the height and index
  * the tunnel recorded, the light client holds that block as canonical, and a fresh SPV proof of it (txProof.ts)
- * passes the light client's verifyTx.
+ * passes the light client's verifyTx (bitcoinTx.ts, shared with a withdrawal's payout).
  */
-import { displayToInternal, internalToDisplay } from "../bitcoin/byteOrder";
-import { buildTxProof } from "../bitcoin/txProof";
-import { errorMessage } from "../core/logger";
+import { displayToInternal } from "../bitcoin/byteOrder";
+import { checkLightClientAndSpv, txWhereabouts } from "./bitcoinTx";
 import { depositRecord, findings, link, type MintedDeposit, type ProvenanceDeps, type ProvenanceLink } from "./types";
 
 export async function checkBitcoinLink(d: ProvenanceDeps, dep: MintedDeposit): Promise<ProvenanceLink> {
@@ -27,19 +26,7 @@ export async function checkBitcoinLink(d: ProvenanceDeps, dep: MintedDeposit): P
   const block = nodeHash === undefined ? undefined : await d.bitcoin.getBlock(nodeHash, 1);
   const index = block === undefined ? -1 : block.tx.indexOf(dep.txid);
   if (index < 0) {
-    let now = "not in any block of the node";
-    try {
-      const info = await d.bitcoin.getRawTransaction(dep.txid, true);
-      if (info.blockhash !== undefined) {
-        const hdr = await d.bitcoin.getBlockHeader(info.blockhash);
-        now =
-          hdr.confirmations < 0
-            ? `only in block ${info.blockhash} at height ${hdr.height}, which is off the best chain`
-            : `now in block ${info.blockhash} at height ${hdr.height}`;
-      } else now = "back in the mempool";
-    } catch {
-      // unknown to the node
-    }
+    const now = await txWhereabouts(d, dep.txid);
     err(
       "bitcoin-block-reorganised",
       `the deposit transaction ${dep.txid} was minted from Bitcoin height ${h}, but the node's best chain has block ${nodeHash ?? "(none)"} there without it: the block was reorganised away (the transaction is ${now})`,
@@ -49,26 +36,6 @@ export async function checkBitcoinLink(d: ProvenanceDeps, dep: MintedDeposit): P
   evidence.confirmations = tip - h + 1;
   if (index !== rec.txIndex)
     err("tx-index-mismatch", `the tunnel recorded index ${rec.txIndex}, the node's block has it at ${index}`);
-  const lcHash = await d.lc.blockHashAt(h);
-  evidence.lightClientBlock = /^0x0+$/.test(lcHash) ? null : internalToDisplay(lcHash);
-  if (lcHash.toLowerCase() !== displayToInternal(nodeHash ?? "").toLowerCase())
-    err(
-      "light-client-disagrees",
-      `the light client holds ${evidence.lightClientBlock ?? "no block"} at height ${h}, the node ${nodeHash ?? ""}`,
-    );
-  try {
-    const proof = await buildTxProof(d.bitcoin, dep.txid, nodeHash);
-    evidence.merkleBranch = (proof.merkleProof.length - 2) / 64;
-    const proven = (await d.lightClient.verifyTx(proof, 1)) as string;
-    evidence.spvVerified = proven.toLowerCase() === displayToInternal(dep.txid).toLowerCase();
-    if (evidence.spvVerified !== true)
-      err("spv-mismatch", `verifyTx proved ${internalToDisplay(proven)}, not ${dep.txid}`);
-  } catch (e) {
-    evidence.spvVerified = false;
-    err(
-      "spv-rejected",
-      `the light client rejected the SPV proof of ${dep.txid} in ${nodeHash ?? ""}: ${errorMessage(e)}`,
-    );
-  }
+  await checkLightClientAndSpv(d, dep.txid, h, nodeHash ?? "", 1, evidence, err);
   return link("bitcoin", "Bitcoin lock", evidence, issues);
 }

@@ -1,15 +1,15 @@
 /**
- * Link 3, the EVM block and its keystone: the minting transaction is still in the EVM node's chain at the block
- * the event names; the keystone covering that block (the next multiple of the ledger's interval) is rebuilt from
+ * Link 3, the EVM block and its keystone: the anchored transaction (a deposit's mint, a withdrawal's finalization)
+ * is still in the EVM node's chain at the block the event names; the keystone covering that block (the next multiple of the ledger's interval) is rebuilt from
  * the EVM node's block data (keystone.ts) and its id compared with the ledger's record; keystones of that height
  * published on Bitcoin are checked against the EVM chain too (anchorCheck.ts), so a rewritten EVM history is seen
  * even when the ledger was rewound with it.
  */
 import type { AnchorReport } from "../pop/anchorCheck";
 import { coveringKeystone, decodeKeystone, encodeKeystone, keystoneAtBlock, keystoneIdHex } from "../pop/keystone";
-import { findings, link, type MintedDeposit, type ProvenanceDeps, type ProvenanceLink } from "./types";
+import { findings, link, MINT, type AnchoredTx, type ProvenanceDeps, type ProvenanceLink } from "./types";
 
-/** The keystone that covers the minting block, as the ledger holds it. */
+/** The keystone that covers the anchored transaction's block, as the ledger holds it. */
 export interface CoveringKeystone {
   number: number;
   interval: number;
@@ -21,8 +21,9 @@ export interface CoveringKeystone {
 
 export async function checkKeystoneLink(
   d: ProvenanceDeps,
-  dep: MintedDeposit,
+  tx: AnchoredTx,
   anchors: AnchorReport,
+  role = MINT,
 ): Promise<{ link: ProvenanceLink; covering: CoveringKeystone }> {
   const { issues, err } = findings();
   const [interval, first, last, head] = await Promise.all([
@@ -31,15 +32,15 @@ export async function checkKeystoneLink(
     d.ledger.lastKeystoneNumber(),
     d.provider.getBlockNumber(),
   ]);
-  const n = coveringKeystone(dep.evmBlock, interval, first === 0 ? interval : first);
+  const n = coveringKeystone(tx.evmBlock, interval, first === 0 ? interval : first);
   const covering: CoveringKeystone = { number: n, interval, firstKeystone: first, lastKeystone: last, recorded: false };
   const [receipt, block] = await Promise.all([
-    d.provider.getTransactionReceipt(dep.evmTxHash),
-    d.provider.getBlock(dep.evmBlock),
+    d.provider.getTransactionReceipt(tx.evmTxHash),
+    d.provider.getBlock(tx.evmBlock),
   ]);
   const evidence: ProvenanceLink["evidence"] = {
-    evmTx: dep.evmTxHash,
-    evmBlock: dep.evmBlock,
+    evmTx: tx.evmTxHash,
+    evmBlock: tx.evmBlock,
     evmBlockHash: block?.hash ?? null,
     keystone: n,
     interval,
@@ -47,8 +48,8 @@ export async function checkKeystoneLink(
   };
   if (receipt === null || block === null || receipt.blockHash !== block.hash) {
     err(
-      "mint-reorganised",
-      `the minting transaction ${dep.evmTxHash} is not in EVM block ${dep.evmBlock} of the node's chain any more`,
+      role.reorgKind,
+      `the ${role.noun} transaction ${tx.evmTxHash} is not in EVM block ${tx.evmBlock} of the node's chain any more`,
     );
   }
   // Keystones of height n published on Bitcoin or recorded, checked against the EVM chain.
@@ -65,8 +66,8 @@ export async function checkKeystoneLink(
       kind: "keystone-not-recorded",
       message:
         head < n
-          ? `the EVM chain is at block ${head}; keystone ${n} covering block ${dep.evmBlock} does not exist yet`
-          : `keystone ${n} covering block ${dep.evmBlock} is not recorded in the ledger yet`,
+          ? `the EVM chain is at block ${head}; keystone ${n} covering block ${tx.evmBlock} does not exist yet`
+          : `keystone ${n} covering block ${tx.evmBlock} is not recorded in the ledger yet`,
     });
   } else {
     evidence.ledgerId = rec.id;

@@ -8,13 +8,9 @@ import { internalToDisplay } from "../bitcoin/byteOrder";
 import { keystoneFinality, MAX_DESCENDANTS, type PublicationRecord } from "../pop/finality";
 import type { VerifierPublication } from "../pop/popContracts";
 import type { CoveringKeystone } from "./keystoneLink";
-import { link, type LinkIssue, type MintedDeposit, type ProvenanceDeps, type ProvenanceLink } from "./types";
+import { link, type AnchoredTx, type LinkIssue, type ProvenanceDeps, type ProvenanceLink } from "./types";
 
-export async function checkPopLink(
-  d: ProvenanceDeps,
-  dep: MintedDeposit,
-  k: CoveringKeystone,
-): Promise<ProvenanceLink> {
+export async function checkPopLink(d: ProvenanceDeps, tx: AnchoredTx, k: CoveringKeystone): Promise<ProvenanceLink> {
   const issues: LinkIssue[] = [];
   const evidence: ProvenanceLink["evidence"] = { keystone: k.number };
   if (!k.recorded) {
@@ -79,7 +75,7 @@ export async function checkPopLink(
         `at height ${p.btcHeight} is ${c?.node === true ? "" : "off the node's best chain"}${c?.node !== true && c?.lc !== true ? " and " : ""}${c?.lc === true ? "" : "not canonical in the light client"}: reorganised away`,
     });
   }
-  const onChain = (await d.verifier.contract.finalityDetails(dep.evmBlock)) as {
+  const onChain = (await d.verifier.contract.finalityDetails(tx.evmBlock)) as {
     published: boolean;
     effectiveConfirmations: bigint;
     superfinal: boolean;

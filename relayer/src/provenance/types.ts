@@ -20,7 +20,8 @@ export interface LinkIssue {
 
 /** One link of the chain of trust with its evidence (values a user can check by hand). */
 export interface ProvenanceLink {
-  name: "bitcoin" | "order" | "keystone" | "pop";
+  /** A deposit's links: bitcoin, order, keystone, pop; a withdrawal's: burn, payout, finalization, keystone, pop. */
+  name: "bitcoin" | "order" | "keystone" | "pop" | "burn" | "payout" | "finalization";
   title: string;
   status: LinkStatus;
   evidence: Record<string, string | number | boolean | null>;
@@ -41,11 +42,65 @@ export interface MintedDeposit {
   evmBlock: number;
 }
 
+/** The EVM transaction whose block the keystone and PoP links anchor: a deposit's mint, a withdrawal's finalization. */
+export interface AnchoredTx {
+  evmTxHash: string;
+  evmBlock: number;
+}
+
+/** How the keystone link names the anchored transaction, and the failure when it left the EVM chain. */
+export interface AnchorRole {
+  noun: string;
+  reorgKind: string;
+}
+export const MINT: AnchorRole = { noun: "minting", reorgKind: "mint-reorganised" };
+export const FINALIZE: AnchorRole = { noun: "finalizing", reorgKind: "finalize-reorganised" };
+
 /** The whole report. `status`: failed when a link fails, pending when one is pending, else anchored/superfinal. */
 export interface ProvenanceReport {
   status: "superfinal" | "anchored" | "pending" | "failed";
   checkedAt: string;
   deposit: MintedDeposit;
+  links: ProvenanceLink[];
+}
+
+/** The withdrawal a withdrawal report is about: its terms (WithdrawalRequested, `withdrawal(id)`) and its events. */
+export interface WithdrawalSubject {
+  id: string;
+  vaultId: number;
+  requester: string;
+  /** On-chain state now: Pending, Finalized or Challenged. */
+  state: "Pending" | "Finalized" | "Challenged";
+  /** The destination output script (hex, no 0x) and its address on the node's network (null: none). */
+  btcScript: string;
+  btcAddress: string | null;
+  /** Satoshis burned, the vault's fee, and what the payout must pay (sats - fee). */
+  sats: string;
+  fee: string;
+  payout: string;
+  /** Confirmations the payout's block needs (the vault's at the request). */
+  confirmations: number;
+  /** EVM time (unix seconds) after which the withdrawal can be challenged. */
+  deadline: number;
+  requestTxHash: string;
+  requestBlock: number;
+  /** From WithdrawalFinalized (null before): the payout txid (display order) and the finalizing transaction. */
+  payoutTxid: string | null;
+  finalizeTxHash: string | null;
+  finalizeBlock: number | null;
+  /** From WithdrawalChallenged (null unless challenged). */
+  challengeTxHash: string | null;
+}
+
+/**
+ * The report of one withdrawal: five links (burn, payout on Bitcoin, finalization, EVM block and keystone of the
+ * finalization, PoP anchoring). `subject` tells it from a deposit report (which has none).
+ */
+export interface WithdrawalProvenanceReport {
+  subject: "withdrawal";
+  status: ProvenanceReport["status"];
+  checkedAt: string;
+  withdrawal: WithdrawalSubject;
   links: ProvenanceLink[];
 }
 

@@ -3,20 +3,24 @@ import { ConfigError } from "../../config/load";
 import { createLogger, errorMessage } from "../../core/logger";
 import { loadArtifact } from "../../evm/artifacts";
 import { PublicationIndex } from "../../pop/publicationIndex";
-import { NotMintedError, parseQuery } from "../../provenance/deposit";
-import { exitCodeOf, provenance } from "../../provenance/provenance";
-import { formatProvenance } from "../../provenance/report";
+import { NotMintedError, parseQuery, type ProvenanceQuery } from "../../provenance/deposit";
+import { exitCodeOf, provenanceOf, withdrawalProvenance } from "../../provenance/provenance";
+import { formatProvenance, formatWithdrawalProvenance } from "../../provenance/report";
+import type { ProvenanceDeps } from "../../provenance/types";
+import { NoSuchWithdrawalError, parseWithdrawalId } from "../../provenance/withdrawal";
 import type { Command } from "../main";
 import type { CommandHelp } from "./args";
 import { connectAnchors } from "./anchorConnection";
 import { loadCliConfig, parseArgs, toJson } from "./tunnelCommon";
 
-const USAGE = "provenance <deposit txid[:vout] | sequence | EVM tx hash> [--json] [--config file.json]";
+const USAGE =
+  "provenance <deposit txid[:vout] | sequence | EVM tx hash | payout txid> | --withdrawal <id> [--json] [--config file.json]";
 
 export const help: CommandHelp = {
   usage: `hemi-fabric ${USAGE}`,
   description:
-    "Checks the whole chain of trust of one minted deposit, link by link, against the nodes and the contracts:\n" +
+    "Checks the whole chain of trust of one minted deposit, or of one withdrawal, link by link, against the nodes\n" +
+    "and the contracts. A deposit (named by its Bitcoin txid[:vout], its sequence or the EVM tx that minted it):\n" +
     "  1. Bitcoin lock: the deposit tx is in the Bitcoin node's best chain at the height the tunnel recorded, the\n" +
     "     light client holds that block, and a fresh SPV proof passes the light client's verifyTx;\n" +
     "  2. tunnel order: sequence, Bitcoin position, inBitcoinOrder (recomputed), the deposits before and after;\n" +
@@ -25,10 +29,21 @@ export const help: CommandHelp = {
     "  4. PoP anchoring: publications of that keystone or a later one (PopVerifier), each Bitcoin block on the\n" +
     "     node's best chain and canonical in the light client; effective confirmations and superfinality by BFG's\n" +
     "     rule, recomputed and compared with PopVerifier's view.\n" +
+    "A withdrawal (--withdrawal <id>, or the EVM tx that requested or finalized it, or the Bitcoin txid of its payout,\n" +
+    "when they name no deposit):\n" +
+    "  1. burn: the request tx is in the EVM chain, its WithdrawalRequested event agrees with withdrawal(id) (vault,\n" +
+    "     destination, amount, fee, deadline), and it burned that hemiBTC (Transfer to the zero address);\n" +
+    "  2. payout on Bitcoin: the payout is in the node's best chain, pays the destination sats - fee with\n" +
+    "     OP_RETURN <id> and only change to the vault besides, spends the vault's coins, has the required\n" +
+    "     confirmations; the light client holds its block and a fresh SPV proof passes verifyTx;\n" +
+    "  3. finalization: withdrawal(id) is Finalized (not Challenged), the finalize tx is in the EVM chain, its\n" +
+    "     event and the proof in its calldata name that payout and its block;\n" +
+    "  4. and 5. EVM block and keystone, PoP anchoring: as for a deposit, of the finalize tx's block.\n" +
     "Each link prints ✔ (passes), ✘ (fails, with the failure named) or … pending (not anchored yet).\n" +
-    'Exit codes: 0 every link passes, or the deposit is pending (status "pending" in the report); 1 a link fails or\n' +
-    "no minted deposit matches; 2 bad arguments or settings; 3 the check could not run (a node unreachable).",
+    'Exit codes: 0 every link passes, or it is pending (status "pending" in the report); 1 a link fails, or no\n' +
+    "minted deposit or withdrawal matches; 2 bad arguments or settings; 3 the check could not run (a node unreachable).",
   options: [
+    { name: "withdrawal", value: "id", description: "check withdrawal <id> (1, 2, ...) instead of a deposit" },
     { name: "json", description: "print the whole report as JSON (stdout)" },
     { name: "config", value: "file.json", description: "JSON settings file (same names as the environment variables)" },
   ],
@@ -43,26 +58,34 @@ export const help: CommandHelp = {
   ],
 };
 
-/** `hemi-fabric provenance`: the checked chain of trust of one minted deposit. */
+/** `hemi-fabric provenance`: the checked chain of trust of one minted deposit or one withdrawal. */
 export const provenanceCommand: Command = {
   name: "provenance",
-  summary: `check the chain of trust of one minted deposit: ${USAGE}`,
+  summary: `check the chain of trust of one minted deposit or withdrawal: ${USAGE}`,
   help,
   async run(args: string[]): Promise<number> {
     let parsed;
     let cfg;
-    let query;
+    let query: ProvenanceQuery | undefined;
+    let withdrawalId = 0n;
     try {
-      // The deposit: the one argument that is neither an option nor --config's value.
-      const at = args.findIndex((a, i) => !a.startsWith("--") && (i === 0 || args[i - 1] !== "--config"));
+      // The deposit: the one argument that is neither an option nor the value of --config or --withdrawal.
+      const at = args.findIndex(
+        (a, i) => !a.startsWith("--") && (i === 0 || !["--config", "--withdrawal"].includes(args[i - 1])),
+      );
       parsed = parseArgs(
         args.filter((_a, i) => i !== at),
-        ["config"],
+        ["config", "withdrawal"],
         ["json"],
       );
       const target = args[at];
-      if (at < 0 || target === undefined) throw new ConfigError(`name the deposit: ${USAGE}`, []);
-      query = parseQuery(target);
+      if (parsed.values.has("withdrawal")) {
+        if (at >= 0) throw new ConfigError(`give a deposit or --withdrawal <id>, not both: ${USAGE}`, []);
+        withdrawalId = parseWithdrawalId(parsed.values.get("withdrawal"));
+      } else {
+        if (at < 0 || target === undefined) throw new ConfigError(`name the deposit or the withdrawal: ${USAGE}`, []);
+        query = parseQuery(target);
+      }
       cfg = loadCliConfig(parsed);
     } catch (err) {
       console.error(`hemi-fabric provenance: ${errorMessage(err)}`);
@@ -81,26 +104,32 @@ export const provenanceCommand: Command = {
           "DEPLOYMENT_FILE",
         ]);
       if (!json) console.error(`provenance: chain ${c.chainId}, tunnel ${tunnelAddress}; checking…`);
-      const report = await provenance(
-        {
-          provider: c.provider,
-          bitcoin: c.bitcoin,
-          lc: c.lc,
-          lightClient: new Contract(c.lc.address, loadArtifact("BitcoinLightClient").abi, c.provider),
-          tunnel: new Contract(tunnelAddress, loadArtifact("BitcoinTunnel").abi, c.provider),
-          ledger: c.ledger,
-          verifier: c.verifier,
-          evmFromBlock: c.deployment?.blockNumber ?? 0,
-          index: new PublicationIndex(c.bitcoin),
-          bitcoinFromHeight: (await c.lc.anchorHeight()) + 1,
-        },
-        query,
+      const deps: ProvenanceDeps = {
+        provider: c.provider,
+        bitcoin: c.bitcoin,
+        lc: c.lc,
+        lightClient: new Contract(c.lc.address, loadArtifact("BitcoinLightClient").abi, c.provider),
+        tunnel: new Contract(tunnelAddress, loadArtifact("BitcoinTunnel").abi, c.provider),
+        ledger: c.ledger,
+        verifier: c.verifier,
+        evmFromBlock: c.deployment?.blockNumber ?? 0,
+        index: new PublicationIndex(c.bitcoin),
+        bitcoinFromHeight: (await c.lc.anchorHeight()) + 1,
+      };
+      // A deposit, else (an EVM tx hash, a bare txid) the withdrawal it requested, finalized or paid.
+      const report =
+        query !== undefined ? await provenanceOf(deps, query) : await withdrawalProvenance(deps, withdrawalId);
+      console.log(
+        json ? toJson(report) : "subject" in report ? formatWithdrawalProvenance(report) : formatProvenance(report),
       );
-      console.log(json ? toJson(report) : formatProvenance(report));
       return exitCodeOf(report);
     } catch (err) {
       console.error(`hemi-fabric provenance: ${errorMessage(err)}`);
-      return err instanceof ConfigError ? 2 : err instanceof NotMintedError ? 1 : 3;
+      return err instanceof ConfigError
+        ? 2
+        : err instanceof NotMintedError || err instanceof NoSuchWithdrawalError
+          ? 1
+          : 3;
     } finally {
       provider?.destroy();
     }
