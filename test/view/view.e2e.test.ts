@@ -27,6 +27,7 @@ const CHROMIUM = "/usr/bin/chromium";
 const ROOT = path.resolve(__dirname, "..", "..");
 const SCREENSHOT = path.join(ROOT, "test-output", "view.png");
 const DASHBOARD_SCREENSHOT = path.join(ROOT, "test-output", "view-dashboard.png");
+const WITHDRAWAL_SCREENSHOT = path.join(ROOT, "test-output", "view-withdrawal.png");
 /** Chromium's flags on a machine without a network: no background connections, no GPU, no sandbox (root). */
 const CHROMIUM_ARGS = [
   "--headless",
@@ -129,6 +130,13 @@ describe("the live view in headless Chromium (devnet, deposit, keystone, provena
     const none = await fetch(`${devnet.viewUrl}api/provenance/${"ab".repeat(32)}`);
     expect(none.status).to.equal(404);
     expect(((await none.json()) as { error: string }).error).to.include("no minted deposit matches");
+    // A malformed percent-escape is the caller's mistake too (400), not a failure of the view (it was a 502).
+    expect((await fetch(`${devnet.viewUrl}api/provenance/%E0`)).status).to.equal(400);
+    const badId = await fetch(`${devnet.viewUrl}api/provenance/withdrawal/abc`);
+    expect(badId.status).to.equal(400);
+    expect(((await badId.json()) as { error: string }).error).to.include("withdrawal id");
+    const noWithdrawal = await fetch(`${devnet.viewUrl}api/provenance/withdrawal/99`);
+    expect(noWithdrawal.status).to.equal(404);
     expect((await fetch(`${devnet.viewUrl}api/state`, { method: "POST" })).status).to.equal(405);
     // A request naming another host (a page elsewhere reaching in through DNS rebinding) is refused.
     const foreign = await new Promise<number>((resolve, reject) =>
@@ -165,7 +173,7 @@ describe("the live view in headless Chromium (devnet, deposit, keystone, provena
       const seen = (window.seenStates = {});
       setInterval(() => {
         for (const r of document.querySelectorAll("tr[data-state]")) {
-          const id = r.dataset.testid + "/" + (r.dataset.key ?? r.dataset.id);
+          const id = r.dataset.testid + "/" + (r.dataset.id ?? r.dataset.key);
           const list = (seen[id] ??= []);
           if (list[list.length - 1] !== r.dataset.state) list.push(r.dataset.state);
         }
@@ -279,8 +287,25 @@ describe("the live view in headless Chromium (devnet, deposit, keystone, provena
     );
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // The way back: the withdrawal's chain of trust (burn, payout on Bitcoin, finalization ✔; its anchoring passes
+    // or is pending, depending on whether the keystone covering the finalization is published yet).
+    await page.keyboard.press("Escape");
+    await page.locator(`[data-testid="withdrawal-row"][data-id="${w.id}"]`).click();
+    await page.locator('[data-testid="provenance-link-finalization"][data-status="pass"]').waitFor({ timeout: 30_000 });
+    for (const name of ["burn", "payout", "finalization"])
+      expect(await page.locator(`[data-testid="provenance-link-${name}"]`).getAttribute("data-status"), name).to.equal(
+        "pass",
+      );
+    for (const name of ["keystone", "pop"])
+      expect(
+        await page.locator(`[data-testid="provenance-link-${name}"]`).getAttribute("data-status"),
+        name,
+      ).to.be.oneOf(["pass", "pending"]);
+    expect(await page.locator('[data-testid="provenance-title"]').textContent()).to.include(`withdrawal ${w.id}`);
+    await page.screenshot({ path: WITHDRAWAL_SCREENSHOT, fullPage: true });
     console.log(
-      `      screenshots: ${DASHBOARD_SCREENSHOT} and ${SCREENSHOT} (${((Date.now() - started) / 1000).toFixed(1)} s in the browser)`,
+      `      screenshots: ${DASHBOARD_SCREENSHOT}, ${SCREENSHOT} and ${WITHDRAWAL_SCREENSHOT} (${((Date.now() - started) / 1000).toFixed(1)} s in the browser)`,
     );
     expect(problems, problems.join("\n")).to.deep.equal([]);
   });

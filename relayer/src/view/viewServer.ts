@@ -1,8 +1,9 @@
 /**
  * The live view's HTTP server (127.0.0.1 only): the page (index.html, view.js, view.css, favicon.svg, plain files
  * shipped in relayer/src/view/static, read once at start), GET /api/state (the snapshot the page polls every
- * second) and GET /api/provenance/<txid[:vout] | sequence | 0x EVM tx hash> (the provenance report of one minted
- * deposit, as `npx hemi-fabric provenance --json` prints it). Nothing is fetched from anywhere else.
+ * second), GET /api/provenance/<txid[:vout] | sequence | 0x EVM tx hash> (the provenance report of one minted
+ * deposit, as `npx hemi-fabric provenance --json` prints it) and GET /api/provenance/withdrawal/<id> (that of one
+ * withdrawal, as `provenance --withdrawal <id> --json` prints it). Nothing is fetched from anywhere else.
  */
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -18,8 +19,9 @@ import { listen } from "../finality/listen";
 import { KeystoneLedgerClient, PopVerifierClient } from "../pop/popContracts";
 import { PublicationIndex } from "../pop/publicationIndex";
 import { NotMintedError, parseQuery } from "../provenance/deposit";
-import { provenance } from "../provenance/provenance";
-import type { ProvenanceDeps, ProvenanceReport } from "../provenance/types";
+import { provenance, withdrawalProvenance } from "../provenance/provenance";
+import type { ProvenanceDeps, ProvenanceReport, WithdrawalProvenanceReport } from "../provenance/types";
+import { NoSuchWithdrawalError, parseWithdrawalId } from "../provenance/withdrawal";
 import { FabricViewState } from "./viewState";
 
 export interface ViewServerOptions {
@@ -96,7 +98,27 @@ export async function startViewServer(o: ViewServerOptions): Promise<RunningView
     };
     return deps;
   };
-  const reports = new Map<string, { at: number; report: Promise<ProvenanceReport> }>();
+  type AnyReport = ProvenanceReport | WithdrawalProvenanceReport;
+  const reports = new Map<string, { at: number; report: Promise<AnyReport> }>();
+  /** A report checked at most once per PROVENANCE_MAX_AGE_MS, whatever the number of open pages. */
+  const cachedReport = (key: string, check: (d: ProvenanceDeps) => Promise<AnyReport>): Promise<AnyReport> => {
+    let cached = reports.get(key);
+    if (cached === undefined || Date.now() - cached.at > PROVENANCE_MAX_AGE_MS) {
+      cached = { at: Date.now(), report: provenanceDeps().then(check) };
+      reports.set(key, cached);
+      if (reports.size > 100) reports.delete(reports.keys().next().value as string);
+    }
+    return cached.report;
+  };
+  const sendReport = async (res: http.ServerResponse, key: string, report: Promise<AnyReport>): Promise<void> => {
+    try {
+      sendJson(res, 200, await report);
+    } catch (err) {
+      reports.delete(key);
+      const notFound = err instanceof NotMintedError || err instanceof NoSuchWithdrawalError;
+      sendJson(res, notFound ? 404 : 502, { error: errorMessage(err) });
+    }
+  };
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string | Buffer): void => {
     res.writeHead(status, { "content-type": type, "cache-control": "no-store", ...SECURITY_HEADERS });
@@ -126,28 +148,39 @@ export async function startViewServer(o: ViewServerOptions): Promise<RunningView
       sendJson(res, 200, await state.state());
       return;
     }
+    const withdrawal = /^\/api\/provenance\/withdrawal\/([^/]*)$/.exec(url.pathname);
+    if (withdrawal !== null) {
+      let id: bigint;
+      try {
+        id = parseWithdrawalId(withdrawal[1]);
+      } catch (err) {
+        sendJson(res, 400, { error: errorMessage(err) });
+        return;
+      }
+      const key = `withdrawal/${id}`;
+      await sendReport(
+        res,
+        key,
+        cachedReport(key, (d) => withdrawalProvenance(d, id)),
+      );
+      return;
+    }
     const prov = /^\/api\/provenance\/([^/]+)$/.exec(url.pathname);
     if (prov !== null) {
-      const q = decodeURIComponent(prov[1]);
       let query;
+      let q;
       try {
+        q = decodeURIComponent(prov[1]);
         query = parseQuery(q);
       } catch (err) {
         sendJson(res, 400, { error: errorMessage(err) });
         return;
       }
-      let cached = reports.get(q);
-      if (cached === undefined || Date.now() - cached.at > PROVENANCE_MAX_AGE_MS) {
-        cached = { at: Date.now(), report: provenanceDeps().then((d) => provenance(d, query)) };
-        reports.set(q, cached);
-        if (reports.size > 100) reports.delete(reports.keys().next().value as string);
-      }
-      try {
-        sendJson(res, 200, await cached.report);
-      } catch (err) {
-        reports.delete(q);
-        sendJson(res, err instanceof NotMintedError ? 404 : 502, { error: errorMessage(err) });
-      }
+      await sendReport(
+        res,
+        q,
+        cachedReport(q, (d) => provenance(d, query)),
+      );
       return;
     }
     sendJson(res, 404, { error: `no such page: ${url.pathname}` });

@@ -13,6 +13,9 @@
     order: ["sequence", "inBitcoinOrder"],
     keystone: ["evmTxHash", "evmBlock", "keystone", "ledgerId", "recordedAtBlock"],
     pop: ["keystone", "publications", "popTxid", "btcHeight", "effectiveConfirmations", "superfinal"],
+    burn: ["requestTx", "evmBlock", "burned", "sats", "fee"],
+    payout: ["payoutTxid", "paid", "destination", "spvVerified"],
+    finalization: ["state", "finalizeTx", "evmBlock", "paid"],
   };
 
   const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -153,7 +156,14 @@
   function withdrawalRow(w) {
     return el(
       "tr",
-      { "data-testid": "withdrawal-row", "data-id": w.id, "data-state": w.state },
+      {
+        "data-testid": "withdrawal-row",
+        "data-id": w.id,
+        "data-key": `withdrawal/${w.id}`,
+        "data-state": w.state,
+        class: "clickable",
+        title: "open the chain of trust",
+      },
       el("td", { text: w.id }),
       el("td", { text: btc(w.sats) }),
       el("td", {}, badge(w.state)),
@@ -215,7 +225,12 @@
   }
 
   function renderProvenance(r) {
-    setText("provenance-title", `${short(r.deposit.txid)}:${r.deposit.vout} · sequence ${r.deposit.sequence}`);
+    setText(
+      "provenance-title",
+      r.subject === "withdrawal"
+        ? `withdrawal ${r.withdrawal.id} · ${btc(r.withdrawal.sats)} · ${r.withdrawal.state.toLowerCase()}`
+        : `${short(r.deposit.txid)}:${r.deposit.vout} · sequence ${r.deposit.sequence}`,
+    );
     const st = $("provenance-status");
     st.className = `badge ${r.status}`;
     st.textContent = r.status;
@@ -252,7 +267,9 @@
     const key = openKey;
     if (key === null) return;
     try {
-      const res = await fetch(`/api/provenance/${encodeURIComponent(key)}`, { cache: "no-store" });
+      // A withdrawal's key is "withdrawal/<id>" (its own route); a deposit's is its txid:vout.
+      const path = key.startsWith("withdrawal/") ? key : encodeURIComponent(key);
+      const res = await fetch(`/api/provenance/${path}`, { cache: "no-store" });
       const body = await res.json();
       if (key !== openKey) return;
       if (!res.ok) setText("provenance-note", `cannot check: ${body.error}`);
@@ -289,6 +306,10 @@
     $("deposits").addEventListener("click", (ev) => {
       const row = ev.target.closest("tr[data-key]");
       if (row !== null && row.dataset.state === "minted") openProvenance(row.dataset.key);
+    });
+    $("withdrawals").addEventListener("click", (ev) => {
+      const row = ev.target.closest("tr[data-key]");
+      if (row !== null) openProvenance(row.dataset.key);
     });
     $("provenance-close").addEventListener("click", closeProvenance);
     $("provenance-overlay").addEventListener("click", (ev) => {
