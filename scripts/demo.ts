@@ -11,7 +11,9 @@
  *   -> the keystone covering the treasury's mint is recorded, published on Bitcoin by PoP, proven, and followed to
  *      superfinality (10 Bitcoin blocks on its publication, BFG's rule)
  *   -> the provenance report of the treasury's deposit: every link must pass and the status be superfinal
- *   -> the treasury withdraws 40 BTC, paid on Bitcoin and proven.
+ *   -> the treasury withdraws 40 BTC, paid on Bitcoin and proven
+ *   -> the block that finalized the withdrawal followed to superfinality in the same way, then the withdrawal's
+ *      provenance report (burn, payout, finalization, keystone, PoP): every link must pass, superfinal.
  *
  * Bitcoin blocks are mined every MINE_INTERVAL_MS while the demo waits on Bitcoin (not while the provenance report
  * is checked); EVM blocks every EVM_BLOCK_MS until superfinality, so that keystones fall due as on a sequencer. Every
@@ -44,9 +46,9 @@ import { addCollateralFromBalance, mintTestCollateral } from "../relayer/src/evm
 import { KeystoneLedgerClient, PopVerifierClient } from "../relayer/src/pop/popContracts";
 import { minerEvmAddress } from "../relayer/src/pop/popTx";
 import { PublicationIndex } from "../relayer/src/pop/publicationIndex";
-import { provenance } from "../relayer/src/provenance/provenance";
-import { formatProvenance } from "../relayer/src/provenance/report";
-import { depositRecord } from "../relayer/src/provenance/types";
+import { provenance, withdrawalProvenance } from "../relayer/src/provenance/provenance";
+import { formatProvenance, formatWithdrawalProvenance } from "../relayer/src/provenance/report";
+import { depositRecord, type ProvenanceLink } from "../relayer/src/provenance/types";
 import { startRelayer } from "../relayer/src/relayer";
 import { TunnelClient, formatBtc, parseAmount, type DepositStatus } from "../relayer/src/sdk";
 
@@ -83,6 +85,23 @@ function step(text: string): void {
 }
 function detail(text: string): void {
   console.log(`    ${text}`);
+}
+/** A provenance report, indented under its step. */
+function printReport(text: string): void {
+  console.log(
+    text
+      .split("\n")
+      .map((l) => (l === "" ? l : `    ${l}`))
+      .join("\n"),
+  );
+}
+/** The demo's bar for a provenance report: superfinal with every link passing. */
+function requireSuperfinal(status: string, links: readonly ProvenanceLink[]): void {
+  const notPassed = links.filter((l) => l.status !== "pass").map((l) => `${l.name} ${l.status}`);
+  if (status !== "superfinal" || notPassed.length > 0)
+    throw new Error(
+      `the provenance report is ${status}, not superfinal${notPassed.length > 0 ? ` (${notPassed.join(", ")})` : ""}`,
+    );
 }
 
 /** Things to stop, newest first. */
@@ -339,40 +358,32 @@ async function demo(logFile: string, workDir: string): Promise<void> {
   });
 
   // 12. Provenance, on a chain that holds still: no Bitcoin blocks, no interval EVM blocks, the light client at the tip
-  await miner.stop();
-  await provider.send("evm_setIntervalMining", [0]);
-  const lcDeadline = Date.now() + STEP_TIMEOUT_MS;
-  while ((await lc.bestBlock()).hash !== displayToInternal(await rpc.getBestBlockHash())) {
-    if (Date.now() > lcDeadline) throw new Error("the light client did not reach the Bitcoin tip");
-    await sleep(100);
-  }
+  const holdStill = async (): Promise<void> => {
+    await miner.stop();
+    await provider.send("evm_setIntervalMining", [0]);
+    const lcDeadline = Date.now() + STEP_TIMEOUT_MS;
+    while ((await lc.bestBlock()).hash !== displayToInternal(await rpc.getBestBlockHash())) {
+      if (Date.now() > lcDeadline) throw new Error("the light client did not reach the Bitcoin tip");
+      await sleep(100);
+    }
+  };
+  await holdStill();
+  const provenanceDeps = {
+    provider,
+    bitcoin: rpc,
+    lc,
+    lightClient: new Contract(lc.address, loadArtifact("BitcoinLightClient").abi, provider),
+    tunnel,
+    ledger,
+    verifier,
+    evmFromBlock: deployment.blockNumber ?? 0,
+    index: new PublicationIndex(rpc),
+    bitcoinFromHeight: (await lc.anchorHeight()) + 1,
+  };
   step(`provenance of the treasury's deposit ${treasuryTxid}:0 (the library behind \`npx hemi-fabric provenance\`)`);
-  const report = await provenance(
-    {
-      provider,
-      bitcoin: rpc,
-      lc,
-      lightClient: new Contract(lc.address, loadArtifact("BitcoinLightClient").abi, provider),
-      tunnel,
-      ledger,
-      verifier,
-      evmFromBlock: deployment.blockNumber ?? 0,
-      index: new PublicationIndex(rpc),
-      bitcoinFromHeight: (await lc.anchorHeight()) + 1,
-    },
-    { kind: "outpoint", txid: treasuryTxid, vout: 0 },
-  );
-  console.log(
-    formatProvenance(report)
-      .split("\n")
-      .map((l) => (l === "" ? l : `    ${l}`))
-      .join("\n"),
-  );
-  const notPassed = report.links.filter((l) => l.status !== "pass").map((l) => `${l.name} ${l.status}`);
-  if (report.status !== "superfinal" || notPassed.length > 0)
-    throw new Error(
-      `the provenance report is ${report.status}, not superfinal${notPassed.length > 0 ? ` (${notPassed.join(", ")})` : ""}`,
-    );
+  const report = await provenance(provenanceDeps, { kind: "outpoint", txid: treasuryTxid, vout: 0 });
+  printReport(formatProvenance(report));
+  requireSuperfinal(report.status, report.links);
 
   // 13. Withdrawal: the treasury takes 40 BTC back to its own Bitcoin key
   miner.start();
@@ -396,8 +407,24 @@ async function demo(logFile: string, workDir: string): Promise<void> {
     throw new Error(`payout ${done.payoutTxid} pays ${received} sat to the treasury, expected ${req.payout}`);
   detail(`${funded.address} received ${formatBtc(received)} BTC on Bitcoin (payout ${done.payoutTxid})`);
 
-  // 14. Summary
-  await miner.stop();
+  // 14. The way back, checked: the finalization's block anchored by PoP to superfinality, then its provenance
+  const finalize = await provider.getTransactionReceipt(done.finalizeTxHash ?? "");
+  if (finalize === null) throw new Error(`no receipt of the finalization of withdrawal ${req.id}`);
+  step(
+    `PoP: the keystone covering the finalization (EVM block ${finalize.blockNumber}) goes to Bitcoin, then 10 blocks`,
+  );
+  await provider.send("evm_setIntervalMining", [EVM_BLOCK_MS]);
+  const backAnchored = await waitForSuperfinality({ provider, ledger, verifier }, finalize.blockNumber, detail, {
+    timeoutMs: 90_000,
+    pollMs: 150,
+  });
+  await holdStill();
+  step(`provenance of withdrawal ${req.id} (\`npx hemi-fabric provenance --withdrawal ${req.id}\`)`);
+  const back = await withdrawalProvenance(provenanceDeps, req.id);
+  printReport(formatWithdrawalProvenance(back));
+  requireSuperfinal(back.status, back.links);
+
+  // 16. Summary
   const sum = await treasuryClient.summary(5);
   step(`summary after ${secs()} (${miner.mined} blocks mined by the demo's miner)`);
   detail(`Bitcoin tip ${sum.bitcoinTip.height}, light client best ${sum.lightClientBest.height}`);
@@ -411,14 +438,16 @@ async function demo(logFile: string, workDir: string): Promise<void> {
   }
   detail(
     `keystones recorded up to EVM block ${await ledger.lastKeystoneNumber()}; the treasury's mint superfinal through keystone ` +
-      `${anchored.fromKeystone}, published in Bitcoin block ${anchored.publication.btcHeight}`,
+      `${anchored.fromKeystone}, published in Bitcoin block ${anchored.publication.btcHeight}; the withdrawal's ` +
+      `finalization superfinal through keystone ${backAnchored.fromKeystone}, published in Bitcoin block ` +
+      `${backAnchored.publication.btcHeight}`,
   );
   detail(
     `treasury: ${formatBtc(await treasuryClient.balanceOf(treasury.address))} hemiBTC left, ${formatBtc(req.payout)} BTC back on Bitcoin`,
   );
   console.log(
     `\ndemo complete in ${secs()}: 100 BTC locked, hemiBTC minted in Bitcoin order, anchored by PoP and superfinal, ` +
-      "provenance checked, BTC paid back and proven",
+      "provenance checked, BTC paid back, proven, anchored and checked",
   );
 }
 

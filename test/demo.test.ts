@@ -144,6 +144,26 @@ describe("npm run demo (end to end, child process)", function () {
     );
     expect(out).to.match(new RegExp(`finalized, paid 39\\.99999000 BTC in ${txid}, EVM tx 0x[0-9a-f]{64}`));
     expect(out).to.include(`${btcAddr} received 39.99999000 BTC on Bitcoin`);
+    const fin = /finalized, paid 39\.99999000 BTC in ([0-9a-f]{64}), EVM tx (0x[0-9a-f]{64})/.exec(out);
+
+    // The way back, checked: the finalization's block superfinal, then the withdrawal's report, every link ✔.
+    const finBlock = /PoP: the keystone covering the finalization \(EVM block (\d+)\)/.exec(out);
+    expect(finBlock, out).to.not.equal(null);
+    expect(out).to.include(`EVM block ${finBlock?.[1]} is superfinal`);
+    const backAt = out.indexOf("Provenance of withdrawal 1 (");
+    expect(backAt, out).to.be.greaterThan(0);
+    const back = out.slice(backAt);
+    const backEnd = back.indexOf("provenance: OK, superfinal");
+    expect(backEnd, back).to.be.greaterThan(0);
+    const backReport = back.slice(0, backEnd);
+    for (const l of ["✔ Burn on the EVM chain", "✔ Payout on Bitcoin", "✔ Finalization", "✔ EVM block and keystone"])
+      expect(backReport).to.include(l);
+    expect(backReport).to.include("✔ PoP anchoring");
+    expect(backReport).to.not.match(/✘|pending/);
+    expect(backReport).to.match(new RegExp(`payoutTxid +${fin?.[1]}`));
+    expect(backReport).to.match(new RegExp(`finalizeTx +${fin?.[2]}`));
+    expect(backReport).to.match(/spvVerified +true/);
+    expect(backReport).to.match(/superfinal +true/);
     expect(out).to.match(/hemiBTC supply 60\.89900000; deposits minted 2; withdrawals 1/);
     expect(out).to.include("treasury: 59.90000000 hemiBTC left, 39.99999000 BTC back on Bitcoin");
     const took = /demo complete in ([\d.]+) s/.exec(out);
