@@ -185,7 +185,8 @@ export class FabricViewState {
     // Found in a block by the relayer's deposits role, not minted yet.
     if (this.src.redis !== undefined) {
       const store = new DepositStore(this.src.redis.client, this.src.redis.prefix);
-      for (const p of [...(await store.pending(ITEMS_SHOWN)), ...(await store.parked(ITEMS_SHOWN))]) {
+      const { pending, parked } = await store.snapshot(ITEMS_SHOWN);
+      for (const p of [...pending, ...parked]) {
         const key = `${p.txid}:${p.vout}`;
         if (this.events.minted.has(key)) continue;
         out.set(key, {

@@ -108,7 +108,19 @@ export class DepositStore {
     await this.redis.multi().zrem(this.k("parked"), d.key).zadd(this.k("pending"), 0, d.key).exec();
   }
 
-  private async listed(set: "pending" | "parked", limit: number): Promise<PendingDeposit[]> {
+  /**
+   * Pending and parked deposits for a reader that must not change the relayer's state (the live view): an order key
+   * whose item is gone is skipped, where pending() and parked() also remove it.
+   */
+  async snapshot(limit = 10_000): Promise<{ pending: PendingDeposit[]; parked: PendingDeposit[] }> {
+    const [pending, parked] = await Promise.all([
+      this.listed("pending", limit, false),
+      this.listed("parked", limit, false),
+    ]);
+    return { pending, parked };
+  }
+
+  private async listed(set: "pending" | "parked", limit: number, prune = true): Promise<PendingDeposit[]> {
     const keys = await this.redis.zrange(this.k(set), 0, limit - 1);
     if (keys.length === 0) return [];
     const ids = keys.map((key) => {
@@ -119,7 +131,7 @@ export class DepositStore {
     const out: PendingDeposit[] = [];
     raws.forEach((raw, i) => {
       if (raw !== null) out.push(JSON.parse(raw) as PendingDeposit);
-      else void this.redis.zrem(this.k(set), keys[i]);
+      else if (prune) void this.redis.zrem(this.k(set), keys[i]);
     });
     return out;
   }
