@@ -8,17 +8,14 @@
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { Contract, type JsonRpcProvider } from "ethers";
+import type { JsonRpcProvider } from "ethers";
 import type { Redis } from "ioredis";
 import type { BitcoinRpcClient } from "../bitcoin/rpcClient";
 import { errorMessage, type Logger } from "../core/logger";
-import { loadArtifact } from "../evm/artifacts";
 import type { Deployment } from "../evm/deployment";
-import { LightClientReader } from "../evm/lightClient";
 import { listen } from "../finality/listen";
-import { KeystoneLedgerClient, PopVerifierClient } from "../pop/popContracts";
-import { PublicationIndex } from "../pop/publicationIndex";
 import { NotMintedError, parseQuery } from "../provenance/deposit";
+import { provenanceDepsOf } from "../provenance/deps";
 import { provenance, withdrawalProvenance } from "../provenance/provenance";
 import type { ProvenanceDeps, ProvenanceReport, WithdrawalProvenanceReport } from "../provenance/types";
 import { NoSuchWithdrawalError, parseWithdrawalId } from "../provenance/withdrawal";
@@ -77,25 +74,10 @@ export async function startViewServer(o: ViewServerOptions): Promise<RunningView
     deployment: o.deployment,
     redis: o.redis,
   });
-  const pop = o.deployment.pop;
-  const tunnelAddress = o.deployment.contracts.BitcoinTunnel as string | undefined;
-  const lc = new LightClientReader(o.deployment.contracts.BitcoinLightClient, o.provider);
-  let deps: ProvenanceDeps | undefined;
-  const provenanceDeps = async (): Promise<ProvenanceDeps> => {
-    if (pop === undefined || tunnelAddress === undefined)
-      throw new Error("the deployment has no PoP contracts or no tunnel: no provenance");
-    deps ??= {
-      provider: o.provider,
-      bitcoin: o.bitcoin,
-      lc,
-      lightClient: new Contract(lc.address, loadArtifact("BitcoinLightClient").abi, o.provider),
-      tunnel: new Contract(tunnelAddress, loadArtifact("BitcoinTunnel").abi, o.provider),
-      ledger: new KeystoneLedgerClient(pop.keystoneLedger, o.provider),
-      verifier: new PopVerifierClient(pop.popVerifier, o.provider),
-      evmFromBlock: o.deployment.blockNumber ?? 0,
-      index: new PublicationIndex(o.bitcoin),
-      bitcoinFromHeight: (await lc.anchorHeight()) + 1,
-    };
+  let deps: Promise<ProvenanceDeps> | undefined;
+  const provenanceDeps = (): Promise<ProvenanceDeps> => {
+    deps ??= provenanceDepsOf(o.provider, o.bitcoin, o.deployment);
+    deps.catch(() => (deps = undefined));
     return deps;
   };
   type AnyReport = ProvenanceReport | WithdrawalProvenanceReport;
