@@ -215,6 +215,39 @@ describe("BitcoinTxIndex: what it accepts, what it refuses, and reorgs", functio
       expect((await m.index.blockRecord(displayToInternal(big))).complete).to.equal(false);
     });
 
+    it("a block of 30 spends (about 8M gas) estimates on the local chain and enters whole with its estimate as limit", async () => {
+      // Above a third of EIP-7825's cap: the local chain's estimator must search up to the cap (hardhat.config.ts).
+      const src = await fundedKey(m.t, "p2wpkh", 1);
+      const key = randomKey();
+      const own = keyOutput(key, "p2wpkh");
+      const fan = buildSignedTx({
+        inputs: [src],
+        outputs: [
+          ...Array.from({ length: 30 }, () => ({ script: own.script, value: 1_000_000n })),
+          { script: own.script, value: src.value - 30_000_000n - 50_000n },
+        ],
+      });
+      await m.t.rpc.sendRawTransaction(fan.toHex());
+      await m.t.rpc.generateToAddress(1, m.t.minerAddress);
+      for (let i = 0; i < 30; i++) {
+        const spend = buildSignedTx({
+          inputs: [{ txid: fan.getId(), vout: i, value: 1_000_000n, script: own.script, key }],
+          outputs: [{ address: keyOutput(randomKey(), "p2wpkh").address, value: 990_000n }],
+        });
+        await m.t.rpc.sendRawTransaction(spend.toHex());
+      }
+      const [hash] = await m.t.rpc.generateToAddress(1, m.t.minerAddress);
+      await syncHeaders(m.t.rpc, m.lc);
+      await syncIndex(m.index, m.t.rpc, { fromHeight: (await m.t.rpc.getBlockHeader(hash)).height + 1 });
+      const b = await readBlockForIndex(m.t.rpc, hash);
+      expect(b.txs).to.have.length(31);
+      const estimate = await m.index.indexBlock.estimateGas(b.header, b.height, b.txs);
+      expect(estimate > 16_777_216n / 3n && estimate <= 16_777_216n, `estimate ${estimate}`).to.equal(true);
+      const receipt = await (await m.index.indexBlock(b.header, b.height, b.txs, { gasLimit: estimate })).wait();
+      expect(receipt!.status).to.equal(1);
+      expect((await m.index.blockRecord(displayToInternal(hash))).complete).to.equal(true);
+    });
+
     it("a single transaction enters with its SPV proof; witness-dependent answers wait for its whole block", async () => {
       await indexTxWithProof(m.index, m.t.rpc, spendId);
       await expect(indexTxWithProof(m.index, m.t.rpc, spendId)).to.be.revertedWithCustomError(

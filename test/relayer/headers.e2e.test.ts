@@ -234,11 +234,9 @@ describe("relayer headers role (end to end: Redis, Hardhat node, embedded Bitcoi
   it("drives a reorganisation deeper than one transaction to completion (continueReorg)", async () => {
     const { file, lc } = await deploy();
     await btc.generateToAddress(310, minerAddress);
-    // A 5M gas budget per transaction: fork batches of about 40 headers, reorganisation steps of about 400 blocks.
-    const r = relayer(file, `hf-test-${randomBytes(4).toString("hex")}`, DEV_KEYS[0], {
-      HEADERS_BATCH_SIZE: "100",
-      HEADERS_MAX_BATCH_GAS: "5000000",
-    });
+    // The default gas budget per transaction (HEADERS_MAX_BATCH_GAS 12M): fork batches of 100 headers (about 8.2M
+    // gas each, above a third of EIP-7825's cap, so the local chain must estimate them: see hardhat.config.ts).
+    const r = relayer(file, `hf-test-${randomBytes(4).toString("hex")}`, DEV_KEYS[0], { HEADERS_BATCH_SIZE: "100" });
     const start = (await lcBest(lc)).height;
     await waitFor("initial sync", () => matchesNode(lc, start), 120_000);
     const tip = await btc.getBlockCount();

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { createLogger } from "../../relayer/src/core/logger";
 import { RelayerMetrics } from "../../relayer/src/core/metrics";
 import { loadArtifact } from "../../relayer/src/evm/artifacts";
+import { EIP7825_TX_GAS_CAP } from "../../relayer/src/evm/gasLimit";
 import { LightClientReader, lightClientAbi } from "../../relayer/src/evm/lightClient";
 import { RevertDecoder, RevertError } from "../../relayer/src/evm/revertDecoder";
 import {
@@ -283,5 +284,50 @@ describe("relayer EVM sender", function () {
     if (res.status === "mined") expect((await provider.getTransaction(res.hash))?.data).to.equal(submit(next).data);
     expect((await lc.bestBlock()).height).to.equal(10);
     expect(await redis.get(journalKey(prefix))).to.equal(null);
+  });
+  /** Header 10 of the chain the tests above stored. */
+  const h10 = (): string => mineRegtestHeaders(mineRegtestHeaders(h8(), 1, 1)[0], 1, 1)[0];
+
+  it("keeps the gas limit at EIP-7825's cap when the estimate fits under it but its 20% margin would not", async () => {
+    expect("0x" + headerHash(h10())).to.equal((await lc.bestBlock()).hash);
+    // 600 headers on the tip: about 14.5M gas, so estimate + 20% is above the cap the node enforces.
+    const run = mineRegtestHeaders(h10(), 600, 1);
+    const estimate = await provider.estimateGas({ from: wallet.address, ...submit(run) });
+    expect(estimate > (EIP7825_TX_GAS_CAP * 10n) / 12n && estimate <= EIP7825_TX_GAS_CAP).to.equal(true);
+    const res = await sender().send({ key: "h11-610", role: "test", prepare: async () => submit(run) });
+    expect(res.status).to.equal("mined");
+    if (res.status === "mined")
+      expect((await provider.getTransaction(res.hash))?.gasLimit).to.equal(EIP7825_TX_GAS_CAP);
+    expect((await lc.bestBlock()).height).to.equal(610);
+  });
+
+  it("on a Hardhat node with a block gas limit above the cap, sends a fork batch whose estimate fails at the cap", async () => {
+    // Hardhat's default block gas limit (60M): its estimator probes 3x the gas used, above the cap, and fails.
+    await node.provider.request({ method: "evm_setBlockGasLimit", params: ["0x" + (60_000_000).toString(16)] });
+    try {
+      // 80 headers of a lighter branch off height 10: about 6.7M gas, stored as fork blocks.
+      const fork = mineRegtestHeaders(h10(), 80, 2);
+      const estimateErr = await rejection(provider.estimateGas({ from: wallet.address, ...submit(fork) }));
+      expect(JSON.stringify((estimateErr as { info?: unknown }).info)).to.match(/is greater than the cap \(16777216\)/);
+      const res = await sender().send({ key: "fork-11-90", role: "test", prepare: async () => submit(fork) });
+      expect(res.status).to.equal("mined");
+      if (res.status === "mined") {
+        expect((await provider.getTransaction(res.hash))?.gasLimit).to.equal(EIP7825_TX_GAS_CAP);
+        expect(res.gasUsed > EIP7825_TX_GAS_CAP / 3n).to.equal(true);
+      }
+      expect(await lc.isStored("0x" + headerHash(fork[79]), 90)).to.equal(true);
+      expect((await lc.bestBlock()).height).to.equal(610);
+      // A batch that does not fit under the cap fails at its estimate (out of gas) as before: no fallback, no send.
+      const nonce = await provider.getTransactionCount(wallet.address);
+      const tooBig = mineRegtestHeaders(h10(), 250, 3); // about 18.6M gas as fork blocks
+      const err = await rejection(
+        sender().send({ key: "fork-too-big", role: "test", prepare: async () => submit(tooBig) }),
+      );
+      expect(JSON.stringify((err as { info?: unknown }).info)).to.match(/ran out of gas/i);
+      expect(String(err)).not.to.match(/does not run within/);
+      expect(await provider.getTransactionCount(wallet.address)).to.equal(nonce);
+    } finally {
+      await node.provider.request({ method: "evm_setBlockGasLimit", params: ["0x" + EIP7825_TX_GAS_CAP.toString(16)] });
+    }
   });
 });

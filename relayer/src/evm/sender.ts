@@ -6,7 +6,11 @@ import { withLock } from "../core/lock";
 import { errorMessage } from "../core/logger";
 import type { RelayerMetrics } from "../core/metrics";
 import { sleep } from "../core/retry";
+import { EIP7825_TX_GAS_CAP, gasLimitFromEstimate } from "./gasLimit";
 import { RevertError, type RevertDecoder } from "./revertDecoder";
+
+/** Hardhat's (EDR's) estimator failing on a probe above EIP-7825's cap, not on the transaction itself. */
+const ESTIMATOR_PROBED_ABOVE_CAP = /transaction gas limit \(\d+\) is greater than the cap/i;
 
 export interface EvmSenderOptions {
   signer: Wallet;
@@ -102,6 +106,19 @@ function rpcAnswered(err: unknown): boolean {
   return [e.error, e.info?.error].some(
     (x) => typeof x === "object" && x !== null && typeof (x as { code?: unknown }).code === "number",
   );
+}
+
+/** The error's message and the node's JSON-RPC error message under it (ethers keeps the latter in `info.error`). */
+function errorText(err: unknown): string {
+  const parts = [errorMessage(err)];
+  if (typeof err === "object" && err !== null) {
+    const e = err as { error?: unknown; info?: { error?: unknown } };
+    for (const x of [e.error, e.info?.error]) {
+      const m = typeof x === "object" && x !== null ? (x as { message?: unknown }).message : undefined;
+      if (typeof m === "string") parts.push(m);
+    }
+  }
+  return parts.join(": ");
 }
 
 function bump(value: bigint, percent: number): bigint {
@@ -219,7 +236,28 @@ export class EvmSender {
     } catch (err) {
       const revert = decoder.decodeError(err);
       if (revert !== undefined) throw new RevertError(`${req.role} ${req.key} (simulation)`, revert, { cause: err });
-      throw err;
+      if (!ESTIMATOR_PROBED_ABOVE_CAP.test(errorText(err))) throw err;
+      // A Hardhat node whose block gas limit is above EIP-7825's cap fails the estimate of a transaction that needs
+      // a little more gas than it uses once 3x its gas used exceeds the cap (see hardhat.config.ts). The call run
+      // with the cap as its limit tells whether the transaction fits: then the cap is its gas limit.
+      try {
+        await provider.call({ from: this.address, to: call.to, data: call.data, gasLimit: EIP7825_TX_GAS_CAP });
+      } catch (callErr) {
+        const callRevert = decoder.decodeError(callErr);
+        if (callRevert !== undefined) {
+          throw new RevertError(`${req.role} ${req.key} (simulation)`, callRevert, { cause: callErr });
+        }
+        throw new Error(
+          `${req.role} ${req.key}: the gas estimate failed (${errorText(err)}) and the call does not run within ` +
+            `EIP-7825's cap of ${EIP7825_TX_GAS_CAP} gas either (${errorText(callErr)})`,
+          { cause: callErr },
+        );
+      }
+      log.warn(
+        { key: req.key, role: req.role, error: errorText(err) },
+        "gas estimate failed above EIP-7825's cap but the call runs within it: sending with the cap as gas limit",
+      );
+      gas = EIP7825_TX_GAS_CAP;
     }
     const fees = await this.fees();
     const tx: InflightTx = {
@@ -228,7 +266,7 @@ export class EvmSender {
       nonce,
       to: call.to,
       data: call.data,
-      gasLimit: ((gas * 12n) / 10n + 10_000n).toString(),
+      gasLimit: gasLimitFromEstimate(gas).toString(),
       maxFeePerGas: fees.maxFeePerGas.toString(),
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
       hashes: [],

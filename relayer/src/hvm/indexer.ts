@@ -10,6 +10,7 @@ import { BitcoinLightClient__factory, type BitcoinTxIndex } from "../../../typec
 import { displayToInternal, internalToDisplay } from "../bitcoin/byteOrder";
 import type { BitcoinRpcClient } from "../bitcoin/rpcClient";
 import { buildTxProofFromBlock } from "../bitcoin/txProof";
+import { EIP7825_TX_GAS_CAP } from "../evm/gasLimit";
 import { readBlockForIndex } from "./blockData";
 
 export interface IndexBlockResult {
@@ -35,9 +36,6 @@ export interface IndexBlockResult {
  * 16,777,216 gas a single EVM transaction may use under EIP-7825 (Hardhat's default hardfork).
  */
 export const MAX_WHOLE_BLOCK_TXS = 60;
-
-/** EIP-7825's cap on one transaction's gas (Hardhat's default hardfork enforces it). */
-const EIP7825_TX_GAS_CAP = 16_777_216n;
 
 /** A failure for lack of gas (block gas limit, EIP-7825 cap, out of gas), not a revert. */
 const GAS_LIMIT_ERROR = /out of gas|gas limit|gas required exceeds|greater than the cap|exceeds block gas/i;
@@ -65,8 +63,8 @@ export async function indexBlock(
   let fallbackReason: string | undefined;
   if (b.txs.length <= maxWholeTxs) {
     // A block heavier than one EVM transaction may be (large transactions) enters tx by tx below; reverts rethrow.
-    // Hardhat's estimator probes above EIP-7825's cap and fails even for blocks that fit under it: then the cap
-    // itself is tried.
+    // When the estimate fails for lack of gas, the cap itself is tried: the block may still fit (a Hardhat node whose
+    // block gas limit is above the cap probes above it and fails, see hardhat.config.ts), else it goes tx by tx.
     try {
       let gasLimit = EIP7825_TX_GAS_CAP;
       try {
