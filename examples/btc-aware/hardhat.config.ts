@@ -24,6 +24,9 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
 
 const config: HardhatUserConfig = {
   solidity: { version: SOLC_VERSION, settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 200 } } },
+  // EIP-7825's per-transaction cap as the block gas limit: with a larger block, Hardhat's gas estimation fails for a
+  // transaction above about 5.6M gas that needs a little more than it uses (hemi-fabric's README, BitcoinLightClient).
+  networks: { hardhat: { blockGasLimit: 16_777_216 } },
   mocha: { timeout: 120_000 },
 };
 

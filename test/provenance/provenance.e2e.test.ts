@@ -25,7 +25,10 @@ import { LightClientReader } from "../../relayer/src/evm/lightClient";
 import { KeystoneLedgerClient, PopVerifierClient } from "../../relayer/src/pop/popContracts";
 import { PublicationIndex } from "../../relayer/src/pop/publicationIndex";
 import { tunnelAt } from "../../relayer/src/evm/tunnelAbi";
+import { checkAnchors } from "../../relayer/src/pop/anchorCheck";
 import { parseQuery } from "../../relayer/src/provenance/deposit";
+import { checkKeystoneLink } from "../../relayer/src/provenance/keystoneLink";
+import { checkPopLink } from "../../relayer/src/provenance/popLink";
 import { payoutOpReturnHex } from "../../relayer/src/sdk/depositTx";
 import { provenance, provenanceOf, withdrawalProvenance } from "../../relayer/src/provenance/provenance";
 import type {
@@ -316,6 +319,28 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     expect(linkOf(ok, "pop").evidence.effectiveConfirmations).to.equal(tip - pub.btcHeight);
     expect(tip - pub.btcHeight).to.be.at.least(10);
     expect(linkOf(ok, "pop").evidence.superfinal).to.equal(true);
+
+    // A live chain moves during a check: here a Bitcoin block reaches the light client after the PoP link has read
+    // the light client's tip and before it reads PopVerifier's view, so the two count different confirmations for a
+    // moment. That is not a disagreement: the link reads again and passes (it reported finality-disagrees before).
+    const mintTx = { evmTxHash: ok.deposit.evmTxHash, evmBlock: mintBlock };
+    const { covering: coveringKs } = await checkKeystoneLink(deps, mintTx, await checkAnchors(deps));
+    let moved = false;
+    const racing: PopVerifierClient = Object.assign(Object.create(deps.verifier) as PopVerifierClient, {
+      publications: async (n: number) => {
+        const r = await deps.verifier.publications(n);
+        if (!moved) {
+          moved = true;
+          await btc.generateToAddress(1, wallet);
+          await lcSynced();
+        }
+        return r;
+      },
+    });
+    const raced = await checkPopLink({ ...deps, verifier: racing }, mintTx, coveringKs);
+    expect(moved, "the chain moved during the check").to.equal(true);
+    expect(raced.issues, JSON.stringify(raced.issues)).to.deep.equal([]);
+    expect(raced.status).to.equal("pass");
     const okText = await cli([txid]);
     expect(okText.code, okText.out).to.equal(0);
     for (const t of [
@@ -398,7 +423,7 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     // A publication reorganised away on Bitcoin: its block invalidated, a longer chain of empty blocks without it.
     const pubBlock = await btc.getBlockHash(pub.btcHeight);
     await btc.invalidateBlock(pubBlock);
-    for (let i = 0; i < 12; i++) await btc.generateBlock(wallet, []);
+    for (let i = 0; i < 13; i++) await btc.generateBlock(wallet, []); // heavier than the 11 blocks it replaces
     await lcSynced();
     const lost = await provenance(deps, parseQuery(txid));
     expect(lost.status).to.equal("failed");

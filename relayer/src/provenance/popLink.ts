@@ -10,7 +10,25 @@ import type { VerifierPublication } from "../pop/popContracts";
 import type { CoveringKeystone } from "./keystoneLink";
 import { link, type AnchoredTx, type LinkIssue, type ProvenanceDeps, type ProvenanceLink } from "./types";
 
+/** How often a disagreement with PopVerifier is checked again before it counts (see checkPopLink). */
+const DISAGREEMENT_ATTEMPTS = 3;
+const DISAGREEMENT_RETRY_MS = 250;
+
+/**
+ * The link, computed from one consistent reading: the off-chain finality and PopVerifier's on-chain view are read
+ * one after the other, so a Bitcoin block or a publication arriving in between makes them differ for a moment on a
+ * live chain. A disagreement is therefore read again (DISAGREEMENT_ATTEMPTS times, DISAGREEMENT_RETRY_MS apart) and
+ * reported only when it stays.
+ */
 export async function checkPopLink(d: ProvenanceDeps, tx: AnchoredTx, k: CoveringKeystone): Promise<ProvenanceLink> {
+  for (let attempt = 1; ; attempt++) {
+    const l = await checkPopLinkOnce(d, tx, k);
+    if (attempt >= DISAGREEMENT_ATTEMPTS || !l.issues.some((i) => i.kind === "finality-disagrees")) return l;
+    await new Promise((r) => setTimeout(r, DISAGREEMENT_RETRY_MS));
+  }
+}
+
+async function checkPopLinkOnce(d: ProvenanceDeps, tx: AnchoredTx, k: CoveringKeystone): Promise<ProvenanceLink> {
   const issues: LinkIssue[] = [];
   const evidence: ProvenanceLink["evidence"] = { keystone: k.number };
   if (!k.recorded) {
