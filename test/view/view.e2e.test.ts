@@ -297,11 +297,13 @@ describe("the live view in headless Chromium (devnet, deposit, keystone, provena
       expect(await page.locator(`[data-testid="provenance-link-${name}"]`).getAttribute("data-status"), name).to.equal(
         "pass",
       );
-    for (const name of ["keystone", "pop"])
-      expect(
-        await page.locator(`[data-testid="provenance-link-${name}"]`).getAttribute("data-status"),
-        name,
-      ).to.be.oneOf(["pass", "pending"]);
+    for (const name of ["keystone", "pop"]) {
+      const link = page.locator(`[data-testid="provenance-link-${name}"]`);
+      expect(await link.getAttribute("data-status"), `${name}: ${await link.textContent()}`).to.be.oneOf([
+        "pass",
+        "pending",
+      ]);
+    }
     expect(await page.locator('[data-testid="provenance-title"]').textContent()).to.include(`withdrawal ${w.id}`);
     await page.screenshot({ path: WITHDRAWAL_SCREENSHOT, fullPage: true });
     console.log(
