@@ -45,7 +45,7 @@ import { LightClientReader } from "../relayer/src/evm/lightClient";
 import { addCollateralFromBalance, mintTestCollateral } from "../relayer/src/evm/tunnelVault";
 import { KeystoneLedgerClient, PopVerifierClient } from "../relayer/src/pop/popContracts";
 import { minerEvmAddress } from "../relayer/src/pop/popTx";
-import { PublicationIndex } from "../relayer/src/pop/publicationIndex";
+import { provenanceDepsOf } from "../relayer/src/provenance/deps";
 import { provenance, withdrawalProvenance } from "../relayer/src/provenance/provenance";
 import { formatProvenance, formatWithdrawalProvenance } from "../relayer/src/provenance/report";
 import { depositRecord, type ProvenanceLink } from "../relayer/src/provenance/types";
@@ -368,18 +368,7 @@ async function demo(logFile: string, workDir: string): Promise<void> {
     }
   };
   await holdStill();
-  const provenanceDeps = {
-    provider,
-    bitcoin: rpc,
-    lc,
-    lightClient: new Contract(lc.address, loadArtifact("BitcoinLightClient").abi, provider),
-    tunnel,
-    ledger,
-    verifier,
-    evmFromBlock: deployment.blockNumber ?? 0,
-    index: new PublicationIndex(rpc),
-    bitcoinFromHeight: (await lc.anchorHeight()) + 1,
-  };
+  const provenanceDeps = await provenanceDepsOf(provider, rpc, deployment);
   step(`provenance of the treasury's deposit ${treasuryTxid}:0 (the library behind \`npx hemi-fabric provenance\`)`);
   const report = await provenance(provenanceDeps, { kind: "outpoint", txid: treasuryTxid, vout: 0 });
   printReport(formatProvenance(report));

@@ -10,7 +10,7 @@
  * reorganised away, the keystone mismatch, and its payout's Bitcoin block reorganised away.
  */
 import { expect } from "chai";
-import { Contract, JsonRpcProvider, Network, Wallet } from "ethers";
+import { JsonRpcProvider, Network, Wallet } from "ethers";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,14 +19,12 @@ import { displayToInternal } from "../../relayer/src/bitcoin/byteOrder";
 import { startRegtestNode, type RunningRegtestNode } from "../../relayer/src/bitcoin/node";
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { buildSignedTx, keyOutput, randomKey } from "../../relayer/src/bitcoin/txBuilder";
-import { loadArtifact } from "../../relayer/src/evm/artifacts";
 import { readDeployment, type Deployment } from "../../relayer/src/evm/deployment";
-import { LightClientReader } from "../../relayer/src/evm/lightClient";
-import { KeystoneLedgerClient, PopVerifierClient } from "../../relayer/src/pop/popContracts";
-import { PublicationIndex } from "../../relayer/src/pop/publicationIndex";
+import type { PopVerifierClient } from "../../relayer/src/pop/popContracts";
 import { tunnelAt } from "../../relayer/src/evm/tunnelAbi";
 import { checkAnchors } from "../../relayer/src/pop/anchorCheck";
 import { parseQuery } from "../../relayer/src/provenance/deposit";
+import { provenanceDepsOf } from "../../relayer/src/provenance/deps";
 import { checkKeystoneLink } from "../../relayer/src/provenance/keystoneLink";
 import { checkPopLink } from "../../relayer/src/provenance/popLink";
 import { payoutOpReturnHex } from "../../relayer/src/sdk/depositTx";
@@ -142,24 +140,9 @@ describe("provenance end to end (Bitcoin node, Hardhat node, Redis, deploy, bond
     file = deploy.output().trim().split("\n").pop() ?? "";
     env.DEPLOYMENT_FILE = file;
     deployment = readDeployment(file);
-    const pop = deployment.pop;
-    const tunnel = deployment.contracts.BitcoinTunnel;
-    if (pop === undefined || tunnel === undefined) throw new Error("deploy wrote no pop record or tunnel");
     const bond = spawnCli(["bond", "--amount", "100", "--mint"], env);
     expect((await bond.exited).code, bond.output()).to.equal(0);
-    const lc = new LightClientReader(deployment.contracts.BitcoinLightClient, provider);
-    deps = {
-      provider,
-      bitcoin: btc,
-      lc,
-      lightClient: new Contract(lc.address, loadArtifact("BitcoinLightClient").abi, provider),
-      tunnel: new Contract(tunnel, loadArtifact("BitcoinTunnel").abi, provider),
-      ledger: new KeystoneLedgerClient(pop.keystoneLedger, provider),
-      verifier: new PopVerifierClient(pop.popVerifier, provider),
-      evmFromBlock: deployment.blockNumber ?? 0,
-      index: new PublicationIndex(btc),
-      bitcoinFromHeight: (await lc.anchorHeight()) + 1,
-    };
+    deps = await provenanceDepsOf(provider, btc, deployment);
   });
 
   afterEach(function () {
