@@ -13,6 +13,7 @@ import { JsonRpcProvider, Network, Wallet, parseUnits } from "ethers";
 import { Redis } from "ioredis";
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { loadOrCreateKeys } from "../../relayer/src/devnet/accounts";
+import { fastDevnetOptions } from "../lib/fastDevnet";
 import { startDevnet } from "../../relayer/src/devnet/devnet";
 import { checkAnchors } from "../../relayer/src/pop/anchorCheck";
 import { addCollateralFromBalance, mintTestCollateral } from "../../relayer/src/evm/tunnelVault";
@@ -42,28 +43,9 @@ async function timeIt(runs: number, fn: () => Promise<unknown>, pauseMs = 0): Pr
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), "hf-bench-prov-"));
   console.log("starting a devnet (embedded Bitcoin node, Hardhat, relayer roles, PoP miner) ...");
-  const devnet = await startDevnet({
-    evmPort: 0,
-    bfgPort: 0,
-    btcPort: 0,
-    metricsPort: 0,
-    viewPort: 0,
-    datadir: path.join(dir, "data"),
-    btcBlockIntervalMs: 0,
-    evmBlockIntervalMs: 500,
-    privateRedis: false,
-    env: {
-      REDIS_URL: process.env.REDIS_URL,
-      DEPLOYMENTS_DIR: path.join(dir, "deployments"),
-      VAULT_CONFIRMATIONS: "1",
-      KEYSTONE_INTERVAL: "10",
-      KEYSTONES_POLL_INTERVAL_MS: "200",
-      BITCOIN_POLL_INTERVAL_MS: "200",
-      JOB_BACKOFF_MS: "200",
-      LOG_LEVEL: "warn",
-    },
-    progress: (line) => console.log(`  ${line}`),
-  });
+  const devnet = await startDevnet(
+    fastDevnetOptions(dir, { evmBlockIntervalMs: 500, logLevel: "warn", progress: (line) => console.log(`  ${line}`) }),
+  );
   const provider = new JsonRpcProvider(devnet.evm.hardhatUrl, Network.from(devnet.evm.chainId), {
     staticNetwork: true,
     cacheTimeout: -1,

@@ -15,6 +15,7 @@ import { JsonRpcProvider, Network, Wallet, parseUnits } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { BitcoinRpcClient } from "../../relayer/src/bitcoin/rpcClient";
 import { loadOrCreateKeys } from "../../relayer/src/devnet/accounts";
+import { fastDevnetOptions } from "../../scripts/lib/fastDevnet";
 import { startDevnet, type RunningDevnet } from "../../relayer/src/devnet/devnet";
 import { addCollateralFromBalance, mintTestCollateral } from "../../relayer/src/evm/tunnelVault";
 import { coveringKeystone } from "../../relayer/src/pop/keystone";
@@ -61,28 +62,10 @@ describe("the live view in headless Chromium (devnet, deposit, keystone, provena
   before(async () => {
     ensureChromium();
     dir = mkdtempSync(path.join(tmpdir(), "hf-view-"));
-    devnet = await startDevnet({
-      evmPort: 0,
-      bfgPort: 0,
-      btcPort: 0,
-      metricsPort: 0,
-      viewPort: 0,
-      datadir: path.join(dir, "data"),
-      btcBlockIntervalMs: 0, // blocks are mined by the test, so that the deposit is seen in the mempool first
-      evmBlockIntervalMs: 1_000,
-      privateRedis: false,
-      env: {
-        REDIS_URL: process.env.REDIS_URL,
-        DEPLOYMENTS_DIR: path.join(dir, "deployments"),
-        VAULT_CONFIRMATIONS: "1",
-        KEYSTONE_INTERVAL: "10",
-        KEYSTONES_POLL_INTERVAL_MS: "200",
-        BITCOIN_POLL_INTERVAL_MS: "200",
-        JOB_BACKOFF_MS: "200",
-        LOG_LEVEL: "info",
-      },
-      progress: () => undefined,
-    });
+    // Bitcoin blocks are mined by the test, so that the deposit is seen in the mempool first.
+    devnet = await startDevnet(
+      fastDevnetOptions(dir, { evmBlockIntervalMs: 1_000, logLevel: "info", progress: () => undefined }),
+    );
     provider = new JsonRpcProvider(devnet.evm.hardhatUrl, Network.from(devnet.evm.chainId), {
       staticNetwork: true,
       cacheTimeout: -1,

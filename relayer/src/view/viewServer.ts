@@ -76,8 +76,10 @@ export async function startViewServer(o: ViewServerOptions): Promise<RunningView
   });
   let deps: Promise<ProvenanceDeps> | undefined;
   const provenanceDeps = (): Promise<ProvenanceDeps> => {
-    deps ??= provenanceDepsOf(o.provider, o.bitcoin, o.deployment);
-    deps.catch(() => (deps = undefined));
+    if (deps === undefined) {
+      deps = provenanceDepsOf(o.provider, o.bitcoin, o.deployment);
+      deps.catch(() => (deps = undefined)); // a failed start (a node down) is tried again by the next request
+    }
     return deps;
   };
   type AnyReport = ProvenanceReport | WithdrawalProvenanceReport;
